@@ -1,0 +1,178 @@
+"""Which model a name means, and where its weights come from.
+
+A model name is a preset (``hubert-xlarge-ls960-ft``), a hub id (``facebook/hubert-xlarge-ls960-ft``) or a
+local directory holding ``config.json`` and ``*.safetensors``. The *weights policy* decides what fills it:
+
+- ``pretrained``: the published weights (local directory, Hugging Face cache, or a download), or a clear error;
+- ``random``: the exact published architecture with seeded random weights (same seed, same numbers);
+- ``auto``: pretrained when available, otherwise random with a one-line warning saying so.
+
+Weights are read from safetensors only (never pickled ``.bin`` files).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoConfig, PretrainedConfig, PreTrainedModel
+
+from src.errors import ModelNotFoundError, WeightsUnavailableError
+from src.presets import DECODER_PRESETS, ENCODER_PRESETS, Preset, find_decoder_preset, find_encoder_preset
+
+WEIGHT_POLICIES = ("auto", "pretrained", "random")
+DEFAULT_SEED = 0
+
+
+@dataclass
+class ModelSource:
+    """A resolved model name: its configuration and where pretrained weights would be read from."""
+
+    name: str
+    config: PretrainedConfig
+    location: str | None  # hub id or local directory; None when no pretrained weights exist
+    preset: Preset | None = None
+
+
+@dataclass
+class WeightsInfo:
+    """Which weights a built model holds, in words a student can read."""
+
+    kind: str  # "pretrained" or "random"
+    description: str
+
+    @property
+    def is_random(self) -> bool:
+        return self.kind == "random"
+
+
+def _config_from_dict(values: dict) -> PretrainedConfig:
+    values = dict(values)
+    return AutoConfig.for_model(values.pop("model_type"), **values)
+
+
+def _resolve(name: str, kind: str, presets: dict[str, Preset], find: Callable[[str], Preset | None]) -> ModelSource:
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(f"{path}: no config.json in this directory; point --{kind} at a saved model")
+        return ModelSource(name, AutoConfig.from_pretrained(path), str(path))
+    preset = find(name)
+    if preset is not None:
+        return ModelSource(name, _config_from_dict(preset.config), preset.hub_id, preset)
+    if name.count("/") == 1 and not path.exists():  # looks like a hub id: use the cache, or the hub if online
+        try:
+            return ModelSource(name, AutoConfig.from_pretrained(name), name)
+        except (OSError, ValueError):
+            pass
+    raise ModelNotFoundError(
+        f"unknown {kind} '{name}': use a preset ({', '.join(presets)}), a local directory with config.json, "
+        "or a hub id that is in your Hugging Face cache or reachable online"
+    )
+
+
+def resolve_encoder(name: str) -> ModelSource:
+    """Resolve an encoder name (preset, hub id or local directory) to its configuration."""
+    source = _resolve(name, "encoder", ENCODER_PRESETS, find_encoder_preset)
+    if source.config.model_type != "hubert":
+        raise ModelNotFoundError(f"encoder '{name}' is a {source.config.model_type} model; give a HuBERT model")
+    return source
+
+
+def resolve_decoder(name: str) -> ModelSource:
+    """Resolve a decoder name (preset, hub id or local directory) to its configuration."""
+    return _resolve(name, "decoder", DECODER_PRESETS, find_decoder_preset)
+
+
+def random_model(model_class: type[PreTrainedModel], config: PretrainedConfig, seed: int = DEFAULT_SEED,
+                 device: str | torch.device = "cpu") -> PreTrainedModel:
+    """Build ``model_class(config)`` with seeded random weights, initialising each tensor once.
+
+    Building on the meta device first skips PyTorch's default initialisation (which transformers would
+    overwrite anyway), so a 1 B-parameter model is filled in half the time and with no second copy.
+    """
+    # Auto classes (AutoModelForCausalLM) build through from_config; concrete classes are called directly.
+    build = getattr(model_class, "from_config", model_class)
+    with torch.device("meta"):
+        model = build(config)
+    model = model.to_empty(device=device)
+    with torch.random.fork_rng(devices=[]):  # leave the caller's random state untouched
+        torch.manual_seed(seed)
+        model.initialize_weights()
+        _init_weight_norm(model)
+    return model.eval()
+
+
+@torch.no_grad()
+def _init_weight_norm(model: torch.nn.Module) -> None:
+    """Weight-normalised convolutions (HuBERT's position embedding) store weight = g * v / |v|.
+
+    transformers initialises the computed ``weight``, not the stored ``g`` and ``v``; set them here so
+    the convolution starts as a Kaiming-normal kernel.
+    """
+    for module in model.modules():
+        parametrizations = getattr(module, "parametrizations", None)
+        if parametrizations is None or "weight" not in parametrizations:
+            continue
+        g, v = parametrizations.weight.original0, parametrizations.weight.original1
+        torch.nn.init.kaiming_normal_(v)
+        reduce_dims = [d for d in range(v.dim()) if g.shape[d] == 1]
+        g.copy_(torch.linalg.vector_norm(v, dim=reduce_dims, keepdim=True))
+
+
+def _print_warning(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _is_offline() -> bool:
+    from huggingface_hub.constants import is_offline_mode
+
+    return is_offline_mode()
+
+
+def _load_pretrained(model_class: type[PreTrainedModel], location: str) -> tuple[PreTrainedModel | None, str]:
+    """Try the local directory or HF cache first, then the hub (unless offline). Returns (model, reason)."""
+    attempts = [True] if Path(location).is_dir() or _is_offline() else [True, False]
+    reason = "not found"
+    for local_only in attempts:
+        try:
+            model = model_class.from_pretrained(location, use_safetensors=True, local_files_only=local_only)
+            return model.eval(), ""
+        except (OSError, ValueError) as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return None, reason
+
+
+def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights: str = "auto",
+               seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = _print_warning,
+               ) -> tuple[PreTrainedModel, WeightsInfo]:
+    """Build ``model_class`` for ``source`` following the weights policy (``auto``/``pretrained``/``random``)."""
+    if weights not in WEIGHT_POLICIES:
+        raise ValueError(f"weights must be one of {WEIGHT_POLICIES}, not {weights!r}")
+    published = "the published " if source.location else "the "
+    random_info = WeightsInfo("random", f"RANDOM weights (seed {seed}) in {published}{source.name} architecture")
+    if weights == "random":
+        return random_model(model_class, source.config, seed), random_info
+
+    if source.location is None:
+        if weights == "pretrained":
+            raise WeightsUnavailableError(
+                f"'{source.name}' has no pretrained weights (it is a test preset); use --weights random"
+            )
+        return random_model(model_class, source.config, seed), random_info
+
+    model, reason = _load_pretrained(model_class, source.location)
+    if model is not None:
+        return model, WeightsInfo("pretrained", f"pretrained weights from {source.location}")
+
+    where = "offline and not in the Hugging Face cache" if _is_offline() else reason
+    how = (f"run once with internet access to download {source.location} (safetensors), "
+           "or pass a local directory that holds config.json and model.safetensors")
+    if weights == "pretrained":
+        raise WeightsUnavailableError(f"pretrained weights for {source.location} are unavailable ({where}); {how}")
+    on_warning(f"no pretrained weights for {source.location} ({where}); using the published architecture with "
+               f"RANDOM weights (seed {seed}); to get the real weights, {how}")
+    return random_model(model_class, source.config, seed), random_info

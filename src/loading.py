@@ -89,10 +89,12 @@ def resolve_decoder(name: str) -> ModelSource:
 
 def random_model(model_class: type[PreTrainedModel], config: PretrainedConfig, seed: int = DEFAULT_SEED,
                  device: str | torch.device = "cpu") -> PreTrainedModel:
-    """Build ``model_class(config)`` with seeded random weights, initialising each tensor once.
+    """Build ``model_class(config)`` with seeded random weights, each tensor initialised once.
 
-    Building on the meta device first skips PyTorch's default initialisation (which transformers would
-    overwrite anyway), so a 1 B-parameter model is filled in half the time and with no second copy.
+    Building on the meta device skips PyTorch's default initialisation (which transformers would overwrite
+    anyway). The linear layers, almost all of the parameters, are drawn from a uniform distribution with
+    the same mean and variance as transformers' normal(0, initializer_range), which is about five times
+    faster to sample on a CPU; transformers then initialises everything else its usual way.
     """
     # Auto classes (AutoModelForCausalLM) build through from_config; concrete classes are called directly.
     build = getattr(model_class, "from_config", model_class)
@@ -101,9 +103,32 @@ def random_model(model_class: type[PreTrainedModel], config: PretrainedConfig, s
     model = model.to_empty(device=device)
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state untouched
         torch.manual_seed(seed)
-        model.initialize_weights()
+        _init_linear_uniform(model, getattr(config, "initializer_range", 0.02), seed)
+        model.initialize_weights()  # skips the tensors flagged above
         _init_weight_norm(model)
     return model.eval()
+
+
+def _init_linear_uniform(model: torch.nn.Module, std: float, seed: int) -> None:
+    """Linear weights ~ U(-a, a) with a = std * sqrt(3): mean 0 and standard deviation ``std``, like normal_.
+
+    Each matrix gets its own generator seeded from (seed, its index), so the matrices can be filled on all
+    CPU cores at once and still come out the same on every run.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    bound = std * 3**0.5
+    weights = [module.weight for module in model.modules() if isinstance(module, torch.nn.Linear)]
+
+    def fill(index: int) -> None:
+        weight = weights[index]
+        generator = torch.Generator(device=weight.device).manual_seed(seed * 100_003 + index)
+        with torch.no_grad():  # grad mode is per thread
+            weight.uniform_(-bound, bound, generator=generator)
+        weight._is_hf_initialized = True  # transformers' init functions leave flagged tensors alone
+
+    with ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads())) as pool:
+        list(pool.map(fill, range(len(weights))))
 
 
 @torch.no_grad()

@@ -17,7 +17,8 @@ from src.asr_modeling import ASRModel
 from src.encoder import AudioEncoder
 from src.errors import WeightsUnavailableError
 from src.lora import LoraSettings
-from src.loading import DEFAULT_SEED, WeightsInfo, _is_offline, _print_warning, load_model, resolve_decoder, resolve_encoder
+from src.loading import (DEFAULT_SEED, WeightsInfo, _is_offline, _print_warning, load_model, resolve_decoder,
+                         resolve_encoder)
 
 
 def load_encoder(name: str = "hubert-xlarge-ls960-ft", weights: str = "auto", lora: LoraSettings | None = None,
@@ -57,6 +58,6 @@ def load_tokenizer(decoder: str):
         return AutoTokenizer.from_pretrained(source.location, local_files_only=_is_offline())
     except (OSError, ValueError, TypeError):
         raise WeightsUnavailableError(
-            f"no tokenizer for {source.location} (offline and not in the Hugging Face cache); run once with "
-            "internet access, or use the tiny preset to try the pipeline offline"
+            f"no tokenizer for {source.location} (offline or unreachable hub, not in the Hugging Face cache); "
+            "run once with internet access, or use the tiny preset to try the pipeline offline"
         ) from None

@@ -32,11 +32,12 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def display_path(path: str | Path) -> str:
-    """A path as the user would type it: relative to the working directory when it is inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """A path as a student would type it: relative to the working directory, else to the repository root."""
+    resolved = Path(path).resolve()
+    for base in (Path.cwd().resolve(), REPO_ROOT):
+        if resolved.is_relative_to(base):
+            return str(resolved.relative_to(base))
+    return str(path)
 
 
 def fixed(value: float, digits: int = 4) -> str:

@@ -12,6 +12,8 @@ Weights are read from safetensors only (never pickled ``.bin`` files).
 
 from __future__ import annotations
 
+import functools
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,7 +67,7 @@ def _resolve(name: str, kind: str, presets: dict[str, Preset], find: Callable[[s
         return ModelSource(name, _config_from_dict(preset.config), preset.hub_id, preset)
     if name.count("/") == 1 and not path.exists():  # looks like a hub id: use the cache, or the hub if online
         try:
-            return ModelSource(name, AutoConfig.from_pretrained(name), name)
+            return ModelSource(name, AutoConfig.from_pretrained(name, local_files_only=_is_offline()), name)
         except (OSError, ValueError):
             pass
     raise ModelNotFoundError(
@@ -152,10 +154,29 @@ def _print_warning(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
+HUB_PROBE_TIMEOUT = 3.0  # seconds
+
+
+@functools.cache
+def _hub_reachable() -> bool:
+    """One quick connection attempt, so an offline machine does not sit through the hub client's retries."""
+    from urllib.parse import urlparse
+
+    from huggingface_hub.constants import ENDPOINT
+
+    url = urlparse(ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=HUB_PROBE_TIMEOUT).close()
+        return True
+    except OSError:
+        return False
+
+
 def _is_offline() -> bool:
+    """True when HF_HUB_OFFLINE is set or the hub cannot be reached: only local files can be used."""
     from huggingface_hub.constants import is_offline_mode
 
-    return is_offline_mode()
+    return is_offline_mode() or not _hub_reachable()
 
 
 def _load_pretrained(model_class: type[PreTrainedModel], location: str) -> tuple[PreTrainedModel | None, str]:
@@ -193,7 +214,7 @@ def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights:
     if model is not None:
         return model, WeightsInfo("pretrained", f"pretrained weights from {source.location}")
 
-    where = "offline and not in the Hugging Face cache" if _is_offline() else reason
+    where = "offline or the hub is unreachable, and not in the Hugging Face cache" if _is_offline() else reason
     how = (f"run once with internet access to download {source.location} (safetensors), "
            "or pass a local directory that holds config.json and model.safetensors")
     if weights == "pretrained":

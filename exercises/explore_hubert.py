@@ -22,7 +22,7 @@ PLOT_MAX_FRAMES = 1_500  # the figure shows the first 30 s of frames
 
 def parse_args(argv: list[str] | None):
     from src.device import DEVICE_CHOICES
-    from src.loading import WEIGHT_POLICIES
+    from src.presets import WEIGHT_POLICIES
 
     parser = ArgumentParser(prog="explore_hubert.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("audio", nargs="*", default=None,

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+from src.errors import UserError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def pick_device(requested: str = "auto") -> torch.device:
     """``auto`` takes the best available device; naming an unavailable one raises a clear error."""
-    from src.errors import UserError
+    import torch  # here, not at the top: `--help` should not wait for torch to import
 
     cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
     if requested == "auto":

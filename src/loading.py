@@ -23,9 +23,9 @@ import torch
 from transformers import AutoConfig, PretrainedConfig, PreTrainedModel
 
 from src.errors import ModelNotFoundError, WeightsUnavailableError
-from src.presets import DECODER_PRESETS, ENCODER_PRESETS, Preset, find_decoder_preset, find_encoder_preset
+from src.presets import (DECODER_PRESETS, ENCODER_PRESETS, WEIGHT_POLICIES, Preset, find_decoder_preset,
+                         find_encoder_preset)
 
-WEIGHT_POLICIES = ("auto", "pretrained", "random")
 DEFAULT_SEED = 0
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# How a model's weights are filled (see src/loading.py): the real ones, seeded random ones, or the first
+# available of the two.
+WEIGHT_POLICIES = ("auto", "pretrained", "random")
+
 # HuBERT-XLarge's preprocessor_config.json (Wav2Vec2FeatureExtractor).
 FEATURE_EXTRACTOR = {
     "feature_size": 1,

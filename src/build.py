@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
@@ -32,7 +33,7 @@ def load_encoder(name: str = "hubert-xlarge-ls960-ft", weights: str = "auto", lo
 def build_asr_model(config: ASRConfig | None = None, encoder_weights: str = "auto", decoder_weights: str = "auto",
                     on_warning: Callable[[str], None] = _print_warning) -> tuple[ASRModel, dict[str, WeightsInfo]]:
     """The whole model: encoder and decoder per their weights policy, projector initialised from ``config.seed``."""
-    config = config or ASRConfig()
+    config = copy.deepcopy(config) if config is not None else ASRConfig()
     hubert, encoder_info = load_model(resolve_encoder(config.encoder), HubertModel, encoder_weights, config.seed,
                                       on_warning)
     lm, decoder_info = load_model(resolve_decoder(config.decoder), AutoModelForCausalLM, decoder_weights,

@@ -183,12 +183,21 @@ def _load_pretrained(model_class: type[PreTrainedModel], location: str) -> tuple
     """Try the local directory or HF cache first, then the hub (unless offline). Returns (model, reason)."""
     attempts = [True] if Path(location).is_dir() or _is_offline() else [True, False]
     reason = "not found"
-    for local_only in attempts:
-        try:
-            model = model_class.from_pretrained(location, use_safetensors=True, local_files_only=local_only)
-            return model.eval(), ""
-        except (OSError, ValueError) as err:
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    from transformers.utils import logging as hf_logging
+
+    # The published HuBERT checkpoints are HubertForCTC: loading them into HubertModel drops the CTC head
+    # (lm_head, 40,992 parameters) on purpose, which transformers would otherwise report as "UNEXPECTED".
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        for local_only in attempts:
+            try:
+                model = model_class.from_pretrained(location, use_safetensors=True, local_files_only=local_only)
+                return model.eval(), ""
+            except (OSError, ValueError) as err:
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    finally:
+        hf_logging.set_verbosity(verbosity)
     return None, reason
 
 

@@ -27,3 +27,40 @@ def test_wav() -> Path:
 @pytest.fixture(scope="session")
 def stereo_wav() -> Path:
     return ASSETS / "test_44k_stereo.wav"
+
+
+# ----- running exercises in-process ------------------------------------------------------------------------
+import contextlib  # noqa: E402
+import importlib.util  # noqa: E402
+import io  # noqa: E402
+import tempfile  # noqa: E402
+
+_RUNS: dict[tuple[str, ...], tuple[str, object]] = {}
+
+
+def load_exercise(name: str):
+    """Import exercises/<name>.py as a module (the folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"exercise_{name}", ROOT / "exercises" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_exercise(script: str, *args: str) -> tuple[str, object]:
+    """Run ``exercises/<script>`` via its main() in a fresh temporary working directory, as a student would
+    from the repository root (arguments naming repo files are passed as absolute paths). Returns
+    (stdout, main's return value). Cached: each distinct invocation runs once per test session."""
+    key = (script, *args)
+    if key not in _RUNS:
+        argv = [str(ROOT / a) if (ROOT / a).exists() and not a.startswith("-") else a for a in args]
+        module = load_exercise(Path(script).stem)
+        previous = Path.cwd()
+        with tempfile.TemporaryDirectory() as workdir:
+            os.chdir(workdir)
+            try:
+                with contextlib.redirect_stdout(io.StringIO()) as out:
+                    result = module.main(argv)
+            finally:
+                os.chdir(previous)
+        _RUNS[key] = (out.getvalue(), result)
+    return _RUNS[key]

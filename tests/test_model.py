@@ -225,6 +225,20 @@ def test_local_safetensors_directory_loads_as_pretrained(tiny_hubert_config, tmp
         torch.testing.assert_close(encoder(x)[0], saved(x).last_hidden_state)
 
 
+def test_published_ctc_checkpoint_loads_into_the_encoder(tiny_hubert_config, tmp_path, capsys):
+    """facebook/hubert-*-ft are HubertForCTC checkpoints: the encoder takes their `hubert.*` weights."""
+    from transformers import HubertForCTC
+
+    checkpoint = random_model(HubertForCTC, tiny_hubert_config, seed=5)
+    checkpoint.save_pretrained(tmp_path)
+    encoder, info = load_encoder(str(tmp_path), weights="pretrained")
+    assert info.kind == "pretrained"
+    assert "UNEXPECTED" not in capsys.readouterr().err  # the dropped CTC head is not reported as a problem
+    x = torch.randn(1, 4_000)
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(x)[0], checkpoint.hubert(x).last_hidden_state)
+
+
 def test_pickled_checkpoints_are_not_loaded(tiny_hubert_config, tmp_path):
     saved = random_model(HubertModel, tiny_hubert_config, seed=7)
     saved.config.save_pretrained(tmp_path)

@@ -1,10 +1,15 @@
-"""Tests never touch the network: the model hub is switched off before anything imports it."""
+"""Tests never touch the network, nor the user's own Hugging Face cache: the hub is switched off and the
+cache pointed at an empty folder before anything imports huggingface_hub. CUDA is hidden so the figures
+are the CPU's on every machine."""
 
 import os
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="tiny-audio-hf-home-")
+os.environ["CUDA_VISIBLE_DEVICES"] = ""
 
 from pathlib import Path  # noqa: E402
 
@@ -33,7 +38,6 @@ def stereo_wav() -> Path:
 import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 import io  # noqa: E402
-import tempfile  # noqa: E402
 
 _RUNS: dict[tuple[str, ...], tuple[str, object]] = {}
 

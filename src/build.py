@@ -11,19 +11,19 @@ import copy
 from collections.abc import Callable
 
 import torch
-from transformers import AutoModelForCausalLM, HubertModel
+from transformers import AutoModelForCausalLM, HubertModel, PreTrainedTokenizerBase
 
 from src.asr_config import ASRConfig
 from src.asr_modeling import ASRModel
 from src.encoder import AudioEncoder
 from src.errors import WeightsUnavailableError
 from src.lora import LoraSettings
-from src.loading import (DEFAULT_SEED, WeightsInfo, _is_offline, _print_warning, load_model, resolve_decoder,
+from src.loading import (DEFAULT_SEED, WeightsInfo, hub_is_offline, load_model, print_warning, resolve_decoder,
                          resolve_encoder)
 
 
 def load_encoder(name: str = "hubert-xlarge-ls960-ft", weights: str = "auto", lora: LoraSettings | None = None,
-                 seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = _print_warning,
+                 seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = print_warning,
                  ) -> tuple[AudioEncoder, WeightsInfo]:
     """HuBERT (preset, hub id or local directory) wrapped as an `AudioEncoder`, and which weights it holds."""
     hubert, info = load_model(resolve_encoder(name), HubertModel, weights, seed, on_warning)
@@ -31,7 +31,7 @@ def load_encoder(name: str = "hubert-xlarge-ls960-ft", weights: str = "auto", lo
 
 
 def build_asr_model(config: ASRConfig | None = None, encoder_weights: str = "auto", decoder_weights: str = "auto",
-                    on_warning: Callable[[str], None] = _print_warning) -> tuple[ASRModel, dict[str, WeightsInfo]]:
+                    on_warning: Callable[[str], None] = print_warning) -> tuple[ASRModel, dict[str, WeightsInfo]]:
     """The whole model: encoder and decoder per their weights policy, projector initialised from ``config.seed``."""
     config = copy.deepcopy(config) if config is not None else ASRConfig()
     hubert, encoder_info = load_model(resolve_encoder(config.encoder), HubertModel, encoder_weights, config.seed,
@@ -46,7 +46,7 @@ def build_asr_model(config: ASRConfig | None = None, encoder_weights: str = "aut
     return model, {"encoder": encoder_info, "decoder": decoder_info}
 
 
-def load_tokenizer(decoder: str):
+def load_tokenizer(decoder: str) -> PreTrainedTokenizerBase:
     """The decoder's tokenizer: built in code for ``tiny``; otherwise from its directory, cache or the hub."""
     source = resolve_decoder(decoder)
     if source.preset is not None and source.preset.name == "tiny":
@@ -56,7 +56,7 @@ def load_tokenizer(decoder: str):
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(source.location, local_files_only=_is_offline())
+        return AutoTokenizer.from_pretrained(source.location, local_files_only=hub_is_offline())
     except (OSError, ValueError, TypeError):
         raise WeightsUnavailableError(
             f"no tokenizer for {source.location} (offline or unreachable hub, not in the Hugging Face cache); "

@@ -67,7 +67,7 @@ def _resolve(name: str, kind: str, presets: dict[str, Preset], find: Callable[[s
         return ModelSource(name, _config_from_dict(preset.config), preset.hub_id, preset)
     if name.count("/") == 1 and not path.exists():  # looks like a hub id: use the cache, or the hub if online
         try:
-            return ModelSource(name, AutoConfig.from_pretrained(name, local_files_only=_is_offline()), name)
+            return ModelSource(name, AutoConfig.from_pretrained(name, local_files_only=hub_is_offline()), name)
         except (OSError, ValueError):
             pass
     raise ModelNotFoundError(
@@ -150,7 +150,7 @@ def _init_weight_norm(model: torch.nn.Module) -> None:
         g.copy_(torch.linalg.vector_norm(v, dim=reduce_dims, keepdim=True))
 
 
-def _print_warning(message: str) -> None:
+def print_warning(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
@@ -172,7 +172,7 @@ def _hub_reachable() -> bool:
         return False
 
 
-def _is_offline() -> bool:
+def hub_is_offline() -> bool:
     """True when HF_HUB_OFFLINE is set or the hub cannot be reached: only local files can be used."""
     from huggingface_hub.constants import is_offline_mode
 
@@ -181,7 +181,7 @@ def _is_offline() -> bool:
 
 def _load_pretrained(model_class: type[PreTrainedModel], location: str) -> tuple[PreTrainedModel | None, str]:
     """Try the local directory or HF cache first, then the hub (unless offline). Returns (model, reason)."""
-    attempts = [True] if Path(location).is_dir() or _is_offline() else [True, False]
+    attempts = [True] if Path(location).is_dir() or hub_is_offline() else [True, False]
     reason = "not found"
     from transformers.utils import logging as hf_logging
 
@@ -202,7 +202,7 @@ def _load_pretrained(model_class: type[PreTrainedModel], location: str) -> tuple
 
 
 def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights: str = "auto",
-               seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = _print_warning,
+               seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = print_warning,
                ) -> tuple[PreTrainedModel, WeightsInfo]:
     """Build ``model_class`` for ``source`` following the weights policy (``auto``/``pretrained``/``random``)."""
     if weights not in WEIGHT_POLICIES:
@@ -223,7 +223,7 @@ def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights:
     if model is not None:
         return model, WeightsInfo("pretrained", f"pretrained weights from {source.location}")
 
-    where = "offline or the hub is unreachable, and not in the Hugging Face cache" if _is_offline() else reason
+    where = "offline or the hub is unreachable, and not in the Hugging Face cache" if hub_is_offline() else reason
     how = (f"run once with internet access to download {source.location} (safetensors), "
            "or pass a local directory that holds config.json and model.safetensors")
     if weights == "pretrained":

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from torch import nn
+
+if TYPE_CHECKING:
+    from src.asr_modeling import ASRModel
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ def count_parameters(module: nn.Module) -> ParamCount:
     )
 
 
-def parameter_summary(model) -> dict[str, ParamCount]:
+def parameter_summary(model: ASRModel) -> dict[str, ParamCount]:
     """``{"encoder", "projector", "decoder", "overall"}`` -> counts, for an `ASRModel`."""
     summary = {name: count_parameters(getattr(model, name)) for name in ("encoder", "projector", "decoder")}
     summary["overall"] = count_parameters(model)

@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     from src.audio import MIN_SAMPLES, SAMPLE_RATE, load_audio
 
+    audio = load_audio(args.audio or DEFAULT_AUDIO, SAMPLE_RATE)  # a bad file fails before transformers loads
     extractor = feature_extractor_for(args.model)
-    audio = load_audio(args.audio or DEFAULT_AUDIO, SAMPLE_RATE)
     samples = audio.samples
 
     print("Exercise 1: from sound to numbers")
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  mean:             {fixed(mean)}")
     print(f"  std:              {fixed(std)}")
     if audio.is_silent:
-        print("  silent input stays all zeros: (x - 0) / sqrt(0 + 1e-7) = 0, so no NaN appears")
+        print("  silent input stays all zeros: (x - 0) / sqrt(0 + 1e-7) = 0, a safe division")
 
     if output is not None:
         plot(samples, normalised[0], audio.sample_rate, audio.path.name, output)

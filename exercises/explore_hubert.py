@@ -151,9 +151,8 @@ def main(argv: list[str] | None = None) -> dict:
     from src.params import count_parameters
 
     device = pick_device(args.device)
-    progress(f"Building {args.model} ({args.weights} weights) ...")
     started = time.perf_counter()
-    encoder, weights = load_encoder(args.model, weights=args.weights, seed=args.seed)
+    encoder, weights = load_encoder(args.model, weights=args.weights, seed=args.seed, on_progress=progress)
     encoder = encoder.to(device)
     progress(f"  ready in {time.perf_counter() - started:.1f} s")
     config = encoder.hubert.config

@@ -84,9 +84,9 @@ def _read_file(path: Path) -> tuple[np.ndarray, int]:
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
-        raise AudioError(
-            f"{path}: not a readable audio file ({_first_line(err)}); give a WAV, FLAC, OGG or MP3 file"
-        ) from None
+        empty = path.is_file() and path.stat().st_size == 0
+        problem = "the file is empty (0 bytes)" if empty else f"not a readable audio file ({_first_line(err)})"
+        raise AudioError(f"{path}: {problem}; give a WAV, FLAC, OGG or MP3 file") from None
     return data, int(rate)
 
 

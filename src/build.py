@@ -24,9 +24,10 @@ from src.loading import (DEFAULT_SEED, WeightsInfo, hub_is_offline, load_model, 
 
 def load_encoder(name: str = "hubert-xlarge-ls960-ft", weights: str = "auto", lora: LoraSettings | None = None,
                  seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = print_warning,
-                 ) -> tuple[AudioEncoder, WeightsInfo]:
+                 on_progress: Callable[[str], None] | None = None) -> tuple[AudioEncoder, WeightsInfo]:
     """HuBERT (preset, hub id or local directory) wrapped as an `AudioEncoder`, and which weights it holds."""
-    hubert, info = load_model(resolve_encoder(name), HubertModel, weights, seed, on_warning)
+    progress = {"on_progress": on_progress} if on_progress else {}
+    hubert, info = load_model(resolve_encoder(name), HubertModel, weights, seed, on_warning, **progress)
     return AudioEncoder(hubert, lora).eval(), info
 
 

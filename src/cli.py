@@ -7,6 +7,7 @@ A script's ``main(argv)`` raises `UserError` for anything the user can fix; `run
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -62,8 +63,8 @@ def positive_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    if not 0 < value < math.inf:  # also rejects nan and inf
+        raise argparse.ArgumentTypeError(f"must be a finite number more than 0, got {value}")
     return value
 
 
@@ -89,11 +90,18 @@ def check_writable(path: str | Path) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_figure(figure, path: Path, **kwargs) -> None:
     """Write to a temporary file beside ``path`` and rename it, so no half-written image is ever left."""
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
     os.close(handle)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600): give it a new file's usual mode
         figure.savefig(tmp, **kwargs)
         os.replace(tmp, path)
     except OSError as err:

@@ -179,10 +179,22 @@ def hub_is_offline() -> bool:
     return is_offline_mode() or not _hub_reachable()
 
 
+def pretrained_available(location: str) -> bool:
+    """Can pretrained weights for ``location`` be had right now: a local directory or the HF cache holding
+    safetensors, or a reachable hub (where the download itself may still find none)?"""
+    path = Path(location)
+    if path.is_dir():
+        return any(path.glob("*.safetensors"))
+    if not hub_is_offline():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    return any(isinstance(try_to_load_from_cache(location, name), str)
+               for name in ("model.safetensors", "model.safetensors.index.json"))
+
+
 def _load_pretrained(model_class: type[PreTrainedModel], location: str) -> tuple[PreTrainedModel | None, str]:
-    """Try the local directory or HF cache first, then the hub (unless offline). Returns (model, reason)."""
-    attempts = [True] if Path(location).is_dir() or hub_is_offline() else [True, False]
-    reason = "not found"
+    """Load from a local directory, the HF cache, or (when online) the hub. Returns (model, reason)."""
     from transformers.utils import logging as hf_logging
 
     # The published HuBERT checkpoints are HubertForCTC: loading them into HubertModel drops the CTC head
@@ -190,44 +202,55 @@ def _load_pretrained(model_class: type[PreTrainedModel], location: str) -> tuple
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
-        for local_only in attempts:
-            try:
-                model = model_class.from_pretrained(location, use_safetensors=True, local_files_only=local_only)
-                return model.eval(), ""
-            except (OSError, ValueError) as err:
-                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        model = model_class.from_pretrained(location, use_safetensors=True,
+                                            local_files_only=Path(location).is_dir() or hub_is_offline())
+        return model.eval(), ""
+    except (OSError, ValueError) as err:
+        return None, str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     finally:
         hf_logging.set_verbosity(verbosity)
-    return None, reason
+
+
+def _no_progress(message: str) -> None:
+    pass
 
 
 def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights: str = "auto",
                seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = print_warning,
-               ) -> tuple[PreTrainedModel, WeightsInfo]:
-    """Build ``model_class`` for ``source`` following the weights policy (``auto``/``pretrained``/``random``)."""
+               on_progress: Callable[[str], None] = _no_progress) -> tuple[PreTrainedModel, WeightsInfo]:
+    """Build ``model_class`` for ``source`` following the weights policy (``auto``/``pretrained``/``random``).
+
+    ``on_progress`` hears one line when the real work (a load or a random build) starts.
+    """
     if weights not in WEIGHT_POLICIES:
         raise ValueError(f"weights must be one of {WEIGHT_POLICIES}, not {weights!r}")
     published = "the published " if source.location else "the "
     random_info = WeightsInfo("random", f"RANDOM weights (seed {seed}) in {published}{source.name} architecture")
-    if weights == "random":
-        return random_model(model_class, source.config, seed), random_info
 
+    def build_random() -> PreTrainedModel:
+        on_progress(f"Building {source.name} with random weights (seed {seed}) ...")
+        return random_model(model_class, source.config, seed)
+
+    if weights == "random":
+        return build_random(), random_info
     if source.location is None:
         if weights == "pretrained":
             raise WeightsUnavailableError(
                 f"'{source.name}' has no pretrained weights (it is a test preset); use --weights random"
             )
-        return random_model(model_class, source.config, seed), random_info
+        return build_random(), random_info
 
-    model, reason = _load_pretrained(model_class, source.location)
+    model, reason = None, "offline or the hub is unreachable, and not in the Hugging Face cache"
+    if pretrained_available(source.location):
+        on_progress(f"Building {source.name} from pretrained weights ({source.location}) ...")
+        model, reason = _load_pretrained(model_class, source.location)
     if model is not None:
         return model, WeightsInfo("pretrained", f"pretrained weights from {source.location}")
 
-    where = "offline or the hub is unreachable, and not in the Hugging Face cache" if hub_is_offline() else reason
     how = (f"run once with internet access to download {source.location} (safetensors), "
            "or pass a local directory that holds config.json and model.safetensors")
     if weights == "pretrained":
-        raise WeightsUnavailableError(f"pretrained weights for {source.location} are unavailable ({where}); {how}")
-    on_warning(f"no pretrained weights for {source.location} ({where}); using the published architecture with "
+        raise WeightsUnavailableError(f"pretrained weights for {source.location} are unavailable ({reason}); {how}")
+    on_warning(f"no pretrained weights for {source.location} ({reason}); using the published architecture with "
                f"RANDOM weights (seed {seed}); to get the real weights, {how}")
-    return random_model(model_class, source.config, seed), random_info
+    return build_random(), random_info

@@ -19,6 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
 
 
+@pytest.fixture(autouse=True)
+def one_thread_unless_slow(request):
+    """Tiny models run fastest on one thread (two OpenMP threads spin against each other on a busy 2-core
+    machine, up to 10x slower); full-size runs, marked slow, keep every core."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -1,0 +1,266 @@
+"""Bad input never ends in a traceback: the script exits with status 2 and one line on stderr,
+``<script>: error: <what is wrong, and where>``, and leaves no file (figure or temporary) behind.
+Input that is odd but valid (silence, audio too short for HuBERT) runs and says what it is.
+
+Every case runs at least once as a real process. Cases that fail only after torch and transformers are
+imported (seconds per process) otherwise run in-process through `src.cli.run`, the scripts' entry point."""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import ROOT, load_exercise
+from src.cli import run
+
+HF_HOME = ".hf-home"  # an empty Hugging Face cache inside the working directory: no weights to find
+EXERCISES = {f"{name}.py": load_exercise(name) for name in ("explore_audio", "explore_hubert", "count_params")}
+
+
+def run_script(name: str, *args: str, cwd) -> subprocess.CompletedProcess:
+    """``python exercises/<name> args`` from ``cwd``, offline, with an empty Hugging Face cache."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / HF_HOME)}
+    return subprocess.run([sys.executable, str(ROOT / "exercises" / name), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def run_inline(capsys, monkeypatch):
+    """Like `run_script`, in this process: ``src.cli.run(main)`` with ``sys.argv`` set, as the script does."""
+    def run_inline(name: str, *args: str, cwd) -> subprocess.CompletedProcess:
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", [name, *map(str, args)])
+        capsys.readouterr()
+        try:
+            run(EXERCISES[name].main)
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess([name, *args], status, out, err)
+
+    return run_inline
+
+
+def files_in(folder) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.relative_to(folder).parts[0] != HF_HOME}
+
+
+def assert_fails_cleanly(runner, script: str, args: list, cwd, *fragments: str) -> str:
+    """Exit status 2, stderr exactly one line naming the problem, no traceback, no new file. Returns the line."""
+    before = files_in(cwd)
+    result = runner(script, *args, cwd=cwd)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"{script}: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert files_in(cwd) == before  # no figure, no half-written temporary file
+    return lines[0]
+
+
+def noise(samples: int = 16_000) -> np.ndarray:
+    return np.random.default_rng(0).uniform(-0.5, 0.5, samples).astype(np.float32)
+
+
+def with_sample(value: float) -> np.ndarray:
+    samples = noise()
+    samples[1234] = value
+    return samples
+
+
+# ----- audio files that cannot be used ---------------------------------------------------------------------
+
+# case: (make it in a folder and return the path to pass, what the error line must say)
+BAD_AUDIO = {
+    "missing": (lambda d: "missing.wav", "missing.wav: file not found"),
+    "directory": (lambda d: (d / "recordings").mkdir() or "recordings", "recordings: is a directory"),
+    "not-audio": (lambda d: (d / "notes.wav").write_text("my lecture notes\n") and "notes.wav",
+                  "notes.wav: not a readable audio file"),
+    "empty-file": (lambda d: (d / "empty.wav").touch() or "empty.wav", "empty.wav: the file is empty (0 bytes)"),
+    "header-only": (lambda d: sf.write(d / "header.wav", np.zeros(0, np.int16), 16_000) or "header.wav",
+                    "header.wav: the file holds 0 samples"),
+    "nan": (lambda d: sf.write(d / "nan.wav", with_sample(np.nan), 16_000, subtype="FLOAT") or "nan.wav",
+            "nan.wav: contains NaN or infinite samples"),
+    "inf": (lambda d: sf.write(d / "inf.wav", with_sample(-np.inf), 16_000, subtype="FLOAT") or "inf.wav",
+            "inf.wav: contains NaN or infinite samples"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_AUDIO)
+def test_bad_audio_explore_hubert(tmp_path, case):
+    """A real process each time: explore_hubert checks its files before importing torch."""
+    make, message = BAD_AUDIO[case]
+    assert_fails_cleanly(run_script, "explore_hubert.py", [make(tmp_path), "--model", "tiny", "--plot"], tmp_path,
+                         message)
+
+
+@pytest.mark.parametrize("case", BAD_AUDIO)
+def test_bad_audio_explore_audio(tmp_path, run_inline, case):
+    make, message = BAD_AUDIO[case]
+    assert_fails_cleanly(run_inline, "explore_audio.py", [make(tmp_path)], tmp_path, message)  # default figure on
+
+
+def test_bad_audio_explore_audio_script(tmp_path):
+    make, message = BAD_AUDIO["not-audio"]
+    assert_fails_cleanly(run_script, "explore_audio.py", [make(tmp_path)], tmp_path, message)
+
+
+def test_header_only_wav_is_a_valid_wav_with_no_samples(tmp_path):
+    BAD_AUDIO["header-only"][0](tmp_path)
+    info = sf.info(str(tmp_path / "header.wav"))
+    assert (info.format, info.frames, (tmp_path / "header.wav").stat().st_size) == ("WAV", 0, 44)
+
+
+def test_audio_too_short_for_hubert(tmp_path):
+    sf.write(tmp_path / "short.wav", noise(399), 16_000)
+    assert_fails_cleanly(run_script, "explore_hubert.py", ["short.wav", "--model", "tiny", "--plot"], tmp_path,
+                         "short.wav: 399 samples is too short for HuBERT, which needs at least 400 samples (25 ms)")
+
+
+def test_explore_audio_takes_short_audio_and_says_it_is_too_short(tmp_path, run_inline):
+    sf.write(tmp_path / "short.wav", noise(399), 16_000)
+    result = run_inline("explore_audio.py", "short.wav", "-o", "short.png", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "shape:        (399,)" in result.stdout
+    assert "399 samples is too short for HuBERT (it needs at least 400)" in result.stdout
+    assert (tmp_path / "short.png").stat().st_size > 10_000  # waveforms, and "too short for a spectrogram"
+
+
+# ----- silence: valid, and no NaN ----------------------------------------------------------------------------
+@pytest.fixture
+def silent_wav(tmp_path):
+    sf.write(tmp_path / "silent.wav", np.zeros(16_000, dtype=np.float32), 16_000)  # 1 s of digital silence
+    return tmp_path / "silent.wav"
+
+
+def test_explore_audio_on_silence(silent_wav, tmp_path, run_inline):
+    result = run_inline("explore_audio.py", silent_wav, "-o", "silent.png", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")  # no warning either (log of zero power, 0 / 0)
+    assert "the audio is silent (every sample is 0)" in result.stdout
+    assert "value range:  [0.0000, 0.0000]" in result.stdout
+    assert "mean:             0.0000" in result.stdout
+    assert "std:              0.0000" in result.stdout
+    assert "silent input stays all zeros" in result.stdout
+    assert "nan" not in result.stdout.lower()
+    assert (tmp_path / "silent.png").stat().st_size > 10_000
+
+
+def test_explore_hubert_on_silence(silent_wav, tmp_path, run_inline):
+    result = run_inline("explore_hubert.py", silent_wav, "--model", "tiny", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "the audio is silent (all zeros); HuBERT still returns finite embeddings" in result.stdout
+    assert "output:          [1, 49, 32]" in result.stdout
+    stats = re.findall(r"(?:mean / std|min / max):\s+(\S+) / (\S+)", result.stdout)
+    assert len(stats) == 2 and all(np.isfinite(float(value)) for pair in stats for value in pair)
+    assert "nan" not in (result.stdout + result.stderr).lower()
+
+
+# ----- where the figure goes ---------------------------------------------------------------------------------
+
+OUTPUT_OPTION = {"explore_audio.py": ["-o"], "explore_hubert.py": ["--model", "tiny", "--plot"]}
+
+
+@pytest.mark.parametrize("script", OUTPUT_OPTION)
+@pytest.mark.parametrize("path, message", [
+    ("no-such-folder/figure.png", "no-such-folder/figure.png: folder no-such-folder does not exist"),
+    ("figures", "figures: is a directory; give a file name such as figures/figure.png"),
+    ("figure.txt", "figure.txt: unsupported image type"),
+], ids=["missing-folder", "directory", "not-an-image-type"])
+def test_unwritable_output_path(tmp_path, script, path, message):
+    (tmp_path / "figures").mkdir()
+    assert_fails_cleanly(run_script, script, [*OUTPUT_OPTION[script], path], tmp_path, message)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write into a read-only folder")
+@pytest.mark.parametrize("script", OUTPUT_OPTION)
+def test_read_only_output_folder(tmp_path, script):
+    (tmp_path / "locked").mkdir(mode=0o555)
+    try:
+        assert_fails_cleanly(run_script, script, [*OUTPUT_OPTION[script], "locked/figure.png"], tmp_path,
+                             "locked/figure.png: cannot write here (permission denied)")
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+
+
+def test_a_figure_that_cannot_be_saved_leaves_no_file(tmp_path):
+    """A save that fails half-way (disk full): one clear error, no temporary file, the old figure untouched."""
+    from src.cli import save_figure
+    from src.errors import UserError
+
+    target = tmp_path / "figure.png"
+    target.write_bytes(b"the previous figure")
+
+    class DiskFull:
+        def savefig(self, path, **kwargs):
+            with open(path, "wb") as handle:
+                handle.write(b"\x89PNG half an image")
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(UserError, match=re.escape("figure.png: could not save the figure (No space left on device)")):
+        save_figure(DiskFull(), target)
+    assert files_in(tmp_path) == {"figure.png"}
+    assert target.read_bytes() == b"the previous figure"
+
+
+# ----- models and option values ------------------------------------------------------------------------------
+
+def test_unknown_decoder_script(tmp_path):
+    assert_fails_cleanly(run_script, "count_params.py", ["--decoder", "nope"], tmp_path,
+                         "unknown decoder 'nope': use a preset (qwen3-8b, qwen3-1.7b, qwen3-0.6b, smollm3-3b, tiny)")
+
+
+@pytest.mark.parametrize("script, args, message", [
+    ("explore_hubert.py", ["--model", "nope", "--plot"],
+     "unknown encoder 'nope': use a preset (hubert-xlarge-ls960-ft, hubert-large-ls960-ft"),
+    ("explore_audio.py", ["--model", "nope"], "unknown model 'nope': use a HuBERT preset name"),
+    ("count_params.py", ["--encoder", "qwen3-8b"], "unknown encoder 'qwen3-8b'"),  # a decoder is no encoder
+    ("count_params.py", ["--decoder-lora-targets", "nothing"],
+     "cannot build the model: Target modules {'nothing'} not found"),
+], ids=["explore_hubert-model", "explore_audio-model", "count_params-encoder", "count_params-lora-targets"])
+def test_unknown_model(tmp_path, run_inline, script, args, message):
+    assert_fails_cleanly(run_inline, script, args, tmp_path, message)
+
+
+def test_pretrained_weights_offline(tmp_path):
+    """No network and nothing in the cache: ``--weights pretrained`` says, on one line, that the weights are
+    unavailable and how to get them (no progress line first: nothing was built)."""
+    result = run_script("explore_hubert.py", "--weights", "pretrained", "--plot", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout == ""
+    [error] = result.stderr.splitlines()
+    assert error.startswith("explore_hubert.py: error: pretrained weights for facebook/hubert-xlarge-ls960-ft "
+                            "are unavailable (offline")
+    assert "run once with internet access to download facebook/hubert-xlarge-ls960-ft" in error
+    assert "or pass a local directory that holds config.json and model.safetensors" in error
+    assert files_in(tmp_path) == set()
+
+
+INVALID_OPTIONS = [
+    ("count_params.py", ["--decoder-lora-rank", "-1"], "argument --decoder-lora-rank: must be 0 or more, got -1"),
+    ("count_params.py", ["--encoder-lora-rank", "two"], "argument --encoder-lora-rank: invalid"),
+    ("count_params.py", ["--decoder-lora-alpha", "inf"], "argument --decoder-lora-alpha: must be a finite number"),
+    ("count_params.py", ["--projector-stack", "0"], "argument --projector-stack: must be 1 or more, got 0"),
+    ("explore_hubert.py", ["--window-seconds", "0"], "argument --window-seconds: must be a finite number more than 0"),
+    ("explore_hubert.py", ["--window-seconds", "-5"], "argument --window-seconds: must be a finite number"),
+    ("explore_hubert.py", ["--window-seconds", "inf"], "argument --window-seconds: must be a finite number"),
+    ("explore_hubert.py", ["--weights", "bogus"], "argument --weights: invalid choice: 'bogus'"),
+    ("explore_hubert.py", ["--device", "quantum"], "argument --device: invalid choice: 'quantum'"),
+    ("explore_hubert.py", ["--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+    ("explore_audio.py", ["--colour"], "unrecognized arguments: --colour"),
+]
+
+
+@pytest.mark.parametrize("script, args, message", INVALID_OPTIONS,
+                         ids=[f"{script} {' '.join(args)}" for script, args, _ in INVALID_OPTIONS])
+def test_invalid_option_value(tmp_path, script, args, message):
+    line = assert_fails_cleanly(run_script, script, args, tmp_path, message)
+    assert line.endswith("(see --help)")

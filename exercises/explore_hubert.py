@@ -10,6 +10,7 @@ built with random weights: the shapes are real, the statistics are those of an u
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> dict:
             frames_seen += frames.shape[1]
             if plot_path is not None and first_embeddings is None and sum(k.shape[1] for k in kept) < PLOT_MAX_FRAMES:
                 kept.append(frames)
-        if not all(map(torch.isfinite, torch.tensor([total, total_sq]))):
+        if not (math.isfinite(total) and math.isfinite(total_sq)):
             raise RuntimeError("HuBERT produced non-finite values")  # a bug, not a user error
         mean = total / count
         stats = {"mean": mean, "std": max(total_sq / count - mean * mean, 0.0) ** 0.5, "min": low, "max": high}

@@ -26,8 +26,7 @@ def load_encoder(name: str = "hubert-xlarge-ls960-ft", weights: str = "auto", lo
                  seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = print_warning,
                  on_progress: Callable[[str], None] | None = None) -> tuple[AudioEncoder, WeightsInfo]:
     """HuBERT (preset, hub id or local directory) wrapped as an `AudioEncoder`, and which weights it holds."""
-    progress = {"on_progress": on_progress} if on_progress else {}
-    hubert, info = load_model(resolve_encoder(name), HubertModel, weights, seed, on_warning, **progress)
+    hubert, info = load_model(resolve_encoder(name), HubertModel, weights, seed, on_warning, on_progress)
     return AudioEncoder(hubert, lora).eval(), info
 
 

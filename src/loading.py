@@ -211,19 +211,16 @@ def _load_pretrained(model_class: type[PreTrainedModel], location: str) -> tuple
         hf_logging.set_verbosity(verbosity)
 
 
-def _no_progress(message: str) -> None:
-    pass
-
-
 def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights: str = "auto",
                seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = print_warning,
-               on_progress: Callable[[str], None] = _no_progress) -> tuple[PreTrainedModel, WeightsInfo]:
+               on_progress: Callable[[str], None] | None = None) -> tuple[PreTrainedModel, WeightsInfo]:
     """Build ``model_class`` for ``source`` following the weights policy (``auto``/``pretrained``/``random``).
 
     ``on_progress`` hears one line when the real work (a load or a random build) starts.
     """
     if weights not in WEIGHT_POLICIES:
         raise ValueError(f"weights must be one of {WEIGHT_POLICIES}, not {weights!r}")
+    on_progress = on_progress or (lambda message: None)
     published = "the published " if source.location else "the "
     random_info = WeightsInfo("random", f"RANDOM weights (seed {seed}) in {published}{source.name} architecture")
 

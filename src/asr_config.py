@@ -14,6 +14,7 @@ from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from src.audio import SAMPLE_RATE
+from src.loading import resolve_decoder, resolve_encoder
 from src.lora import LoraSettings
 
 AUDIO_PLACEHOLDER = "<audio>"
@@ -53,8 +54,6 @@ class ASRConfig(PreTrainedConfig):
     seed: int = 0  # for random weights, so the same run prints the same figures
 
     def __post_init__(self, **kwargs):
-        from src.loading import resolve_decoder, resolve_encoder
-
         if self.encoder_config is None:
             self.encoder_config = resolve_encoder(self.encoder).config
         if self.decoder_config is None:

@@ -4,10 +4,14 @@
     prompt embeddings + audio embeddings + transcript embeddings --decoder--> next-token logits
 
 The audio embeddings are spliced into the prompt's input embeddings in place of ``<audio>``, so the
-decoder's vocabulary is never resized and it keeps its published parameter count.
+decoder's vocabulary is never resized and it keeps its published parameter count. The encoder lives in
+`src/encoder.py`; the projector, the decoder and the composed model live here.
 """
 
 from __future__ import annotations
+
+import copy
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -16,8 +20,9 @@ from transformers import AutoModel, AutoModelForCausalLM, HubertModel, PreTraine
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from src.asr_config import AUDIO_PLACEHOLDER, ASRConfig
-from src.decoder import TextDecoder
 from src.encoder import AudioEncoder
+from src.lora import LoraSettings, LoraWrapped
+from src.loading import WeightsInfo, load_model, load_tokenizer, print_warning, resolve_decoder, resolve_encoder
 
 IGNORE_INDEX = -100  # label value the loss skips (prompt, audio and padding positions)
 
@@ -54,6 +59,30 @@ class AudioProjector(nn.Module):
         return self.norm_out(x), step_mask
 
 
+class TextDecoder(LoraWrapped):
+    """A causal LM (Qwen3) with LoRA adapters (frozen base). It reads input *embeddings*, so audio can be
+    spliced in between the prompt's tokens."""
+
+    def __init__(self, lm: PreTrainedModel, lora: LoraSettings | None = None):
+        super().__init__(lm, lora, task_type="CAUSAL_LM")
+
+    @property
+    def lm(self) -> PreTrainedModel:
+        return self.base
+
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Token ids [..., L] -> embeddings [..., L, D] from the decoder's own (frozen) embedding table."""
+        return self.lm.get_input_embeddings()(input_ids)
+
+    def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor,
+                labels: torch.Tensor | None = None) -> CausalLMOutputWithPast:
+        return self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask, labels=labels)
+
+    def generate(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Greedy/sampled continuation of left-padded embeddings; returns only the new token ids [B, L]."""
+        return self.model.generate(inputs_embeds=inputs_embeds, attention_mask=attention_mask, **kwargs)
+
+
 def _mark_lora_initialized(module: nn.Module) -> None:
     """peft already initialised the adapters (A random, B zero); stop transformers from re-drawing them."""
     for name, sub in module.named_modules():
@@ -65,8 +94,8 @@ class ASRModel(PreTrainedModel):
     """Speech recogniser: ``.encoder`` (HuBERT + LoRA), ``.projector`` (SwiGLU), ``.decoder`` (LM + LoRA).
 
     ``ASRModel(config)`` builds the architecture (inside ``with torch.device("meta"):`` it holds no weights,
-    which is how parameters are counted); `src.build.build_asr_model` fills it with pretrained or random
-    weights; ``ASRModel.from_pretrained(directory)`` reloads a saved model.
+    which is how parameters are counted); `build_asr_model` fills it with pretrained or random weights;
+    ``ASRModel.from_pretrained(directory)`` reloads a saved model.
     """
 
     config_class = ASRConfig
@@ -108,8 +137,6 @@ class ASRModel(PreTrainedModel):
     def tokenizer(self):
         """The decoder's tokenizer (built in code for the tiny preset, loaded for real decoders)."""
         if self._tokenizer is None:
-            from src.build import load_tokenizer
-
             self._tokenizer = load_tokenizer(self.config.decoder)
         return self._tokenizer
 
@@ -202,3 +229,19 @@ class ASRModel(PreTrainedModel):
 
 
 AutoModel.register(ASRConfig, ASRModel)
+
+
+def build_asr_model(config: ASRConfig | None = None, encoder_weights: str = "auto", decoder_weights: str = "auto",
+                    on_warning: Callable[[str], None] = print_warning) -> tuple[ASRModel, dict[str, WeightsInfo]]:
+    """The whole model: encoder and decoder per their weights policy, projector initialised from ``config.seed``."""
+    config = copy.deepcopy(config) if config is not None else ASRConfig()
+    hubert, encoder_info = load_model(resolve_encoder(config.encoder), HubertModel, encoder_weights, config.seed,
+                                      on_warning)
+    lm, decoder_info = load_model(resolve_decoder(config.decoder), AutoModelForCausalLM, decoder_weights,
+                                  config.seed, on_warning)
+    # The result's sub-configs come from the models actually loaded (a checkpoint may differ from a preset).
+    config.encoder_config, config.decoder_config = hubert.config, lm.config
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = ASRModel(config, base_encoder=hubert, base_decoder=lm)
+    return model, {"encoder": encoder_info, "decoder": decoder_info}

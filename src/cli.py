@@ -1,51 +1,51 @@
-"""What the exercise scripts share: argument parsing and errors as one actionable line, exit status 2.
+"""What the exercise scripts share: options, where to run, printing, saving figures, and errors as one line.
 
 A script's ``main(argv)`` raises `UserError` for anything the user can fix; `run` prints it as
-``<script>: error: <message>`` on stderr and exits with 2, with no traceback.
+``<script>: error: <message>`` on stderr and exits with 2, with no traceback. Only the exercises import
+this module; nothing in the model package depends on it.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from src.errors import UserError
 
+if TYPE_CHECKING:
+    import torch
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_AUDIO = REPO_ROOT / "assets" / "test.wav"
+SAMPLE_AUDIO = REPO_ROOT / "assets" / "test.wav"
 EXIT_USAGE = 2
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+# ----- options --------------------------------------------------------------------------------------------------
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: ...)`` only where there is a default worth showing and the help does not say it."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse with ``--help`` showing defaults, and errors on one line (not usage + error)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(**kwargs)
 
     def error(self, message: str):
         raise UserError(f"{message} (see --help)")
-
-
-def display_path(path: str | Path) -> str:
-    """A path as a student would type it: relative to the working directory, else to the repository root."""
-    resolved = Path(path).resolve()
-    for base in (Path.cwd().resolve(), REPO_ROOT):
-        if resolved.is_relative_to(base):
-            return str(resolved.relative_to(base))
-    return str(path)
-
-
-def fixed(value: float, digits: int = 4) -> str:
-    """Fixed-point text without a misleading "-0.0000" for values that round to zero."""
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def non_negative_int(text: str) -> int:
@@ -70,12 +70,70 @@ def positive_float(text: str) -> float:
 
 
 def module_names(text: str) -> list[str]:
+    """``"q_proj,k_proj"`` -> ``["q_proj", "k_proj"]``."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise argparse.ArgumentTypeError("give module names separated by commas, e.g. q_proj,k_proj")
     return names
 
 
+def default_audio() -> Path:
+    """The repository's 3-second sample, named as the student would type it from where they are."""
+    relative = Path("assets") / "test.wav"
+    return relative if relative.is_file() and relative.resolve() == SAMPLE_AUDIO else SAMPLE_AUDIO
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """``auto`` takes CUDA, then Apple MPS, then the CPU; naming an unavailable one raises a clear error."""
+    import torch  # here, not at the top: `--help` should not wait for torch to import
+
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if requested == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if requested == "cuda" and not cuda:
+        raise UserError("--device cuda: no CUDA GPU is visible to PyTorch; use --device auto or cpu")
+    if requested == "mps" and not mps:
+        raise UserError("--device mps: Apple MPS is not available here; use --device auto or cpu")
+    if requested not in DEVICE_CHOICES:
+        raise UserError(f"--device {requested}: choose one of {', '.join(DEVICE_CHOICES)}")
+    return torch.device(requested)
+
+
+# ----- printing -------------------------------------------------------------------------------------------------
+def display_path(path: str | Path) -> str:
+    """A path as the student would type it: relative to the working directory when it lies inside it."""
+    absolute = Path(os.path.abspath(path))
+    cwd = Path(os.path.abspath(os.getcwd()))
+    return str(absolute.relative_to(cwd)) if absolute.is_relative_to(cwd) else str(path)
+
+
+def fixed(value: float, digits: int = 4) -> str:
+    """Fixed-point text without a misleading "-0.0000" for values that round to zero."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def seconds(value: float) -> str:
+    """A duration that never rounds to nothing: 3.00 s, 0.025 s, 600.00 s."""
+    return f"{value:.2f} s" if value >= 1 or value == 0 else f"{value:.3g} s"
+
+
+def plural(count: int, word: str) -> str:
+    """``1 frame``, ``149 frames``, ``1,234 frames``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def shorten(text: str, width: int) -> str:
+    """Keep the end of a long path, marking the cut with an ellipsis."""
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
+
+def progress(message: str) -> None:
+    """A line on stderr, so stdout holds only the results."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# ----- figures --------------------------------------------------------------------------------------------------
 def check_writable(path: str | Path) -> Path:
     """Fail before any work is done if ``path`` cannot be written."""
     path = Path(path)
@@ -112,6 +170,7 @@ def save_figure(figure, path: Path, **kwargs) -> None:
             os.remove(tmp)
 
 
+# ----- the entry point ------------------------------------------------------------------------------------------
 def run(main: Callable[[list[str] | None], object]) -> None:
     """Entry point for ``python exercises/<name>.py``: user errors become one line on stderr and exit 2."""
     prog = Path(sys.argv[0]).name
@@ -126,7 +185,3 @@ def run(main: Callable[[list[str] | None], object]) -> None:
     except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    finally:
-        # With torch and transformers loaded, the garbage collection Python runs at exit takes about a second
-        # and frees nothing the OS would not reclaim anyway; freezing the heap skips it.
-        gc.freeze()

@@ -2,38 +2,33 @@
 
 A 7-layer CNN reads 400-sample windows (25 ms) every 320 samples (20 ms); a 48-layer transformer then
 lets every frame look at the whole utterance. LoRA adapters on the attention projections are the only
-trainable part.
+trainable part. Long recordings are encoded window by window (`encode_in_windows`), so memory stays bounded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
 import torch
-from torch import nn
 from transformers import HubertModel
 
-from src.audio import MIN_SAMPLES, SAMPLE_RATE
-from src.errors import AudioError
-from src.lora import LoraSettings, add_lora, base_model
+from src.audio import HUBERT_RECEPTIVE_FIELD, HUBERT_STRIDE, SAMPLE_RATE, predicted_frames, require_encodable
+from src.lora import LoraSettings, LoraWrapped
+from src.loading import DEFAULT_SEED, WeightsInfo, load_model, print_warning, resolve_encoder
+
+DEFAULT_ENCODER = "hubert-xlarge-ls960-ft"
 
 
-class AudioEncoder(nn.Module):
+class AudioEncoder(LoraWrapped):
     """``HubertModel`` with LoRA adapters (frozen base). Input [B, N] samples -> output [B, T, H] frames."""
 
     def __init__(self, hubert: HubertModel, lora: LoraSettings | None = None):
-        super().__init__()
-        self.model = add_lora(hubert, lora or LoraSettings(rank=0))
+        super().__init__(hubert, lora)
 
     @property
     def hubert(self) -> HubertModel:
-        return base_model(self.model)
-
-    @property
-    def hidden_size(self) -> int:
-        return self.hubert.config.hidden_size
-
-    def output_frames(self, num_samples: torch.Tensor) -> torch.Tensor:
-        """Frames per input length, computed layer by layer from the CNN's kernels and strides."""
-        return self.hubert._get_feat_extract_output_lengths(num_samples)
+        return self.base
 
     def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,17 +37,74 @@ class AudioEncoder(nn.Module):
         input_values: [B, N] z-normalised samples (padded with 0.0); attention_mask: [B, N], 1 = real sample.
         Returns hidden states [B, T, H] and frame_mask [B, T] (True where the frame comes from real audio).
         """
-        num_samples = input_values.shape[-1]
-        if num_samples < MIN_SAMPLES:
-            raise AudioError(
-                f"{num_samples} samples is too short for HuBERT, which needs at least {MIN_SAMPLES} samples "
-                f"({MIN_SAMPLES / SAMPLE_RATE * 1000:.0f} ms at {SAMPLE_RATE} Hz); use a longer recording"
-            )
+        require_encodable(input_values.shape[-1])
+        input_values = input_values.to(self.hubert.dtype)  # float32 audio into a half-precision model
         hidden = self.model(input_values=input_values, attention_mask=attention_mask).last_hidden_state
         batch, frames = hidden.shape[:2]
         if attention_mask is None:
             lengths = torch.full((batch,), frames, device=hidden.device)
-        else:
-            lengths = self.output_frames(attention_mask.sum(-1)).clamp(min=0)
+        else:  # the frames each example's real samples give: floor((n - 400) / 320) + 1, layer by layer
+            lengths = self.hubert._get_feat_extract_output_lengths(attention_mask.sum(-1)).clamp(min=0)
         frame_mask = torch.arange(frames, device=hidden.device)[None, :] < lengths[:, None]  # [B, T]
         return hidden, frame_mask
+
+
+def load_encoder(name: str = DEFAULT_ENCODER, weights: str = "auto", lora: LoraSettings | None = None,
+                 seed: int = DEFAULT_SEED, on_warning: Callable[[str], None] = print_warning,
+                 dtype: torch.dtype = torch.float32, on_progress: Callable[[str], None] | None = None,
+                 ) -> tuple[AudioEncoder, WeightsInfo]:
+    """HuBERT (preset, hub id or local directory) wrapped as an `AudioEncoder`, and which weights it holds.
+    ``dtype=torch.bfloat16`` halves the memory (4 GB -> 2 GB for HuBERT-XLarge)."""
+    hubert, info = load_model(resolve_encoder(name), HubertModel, weights, seed, on_warning, dtype, on_progress)
+    return AudioEncoder(hubert, lora).eval(), info
+
+
+def window_samples(seconds: float) -> int:
+    """A window length in samples that is a whole number of 320-sample frame steps (at least one)."""
+    return max(1, int(seconds * SAMPLE_RATE) // HUBERT_STRIDE) * HUBERT_STRIDE
+
+
+def encode_in_windows(encoder: AudioEncoder, input_values: torch.Tensor, window: int,
+                      ) -> Iterator[torch.Tensor]:
+    """Encode [1, N] audio ``window`` samples at a time; yield each window's frames [1, t, H] on the CPU.
+
+    Windows start every W samples (W a multiple of the 320-sample stride) and read 80 samples more, so each
+    yields exactly W / 320 frames and together they give floor((N - 400) / 320) + 1, as one pass would.
+    Each window attends only within itself, so frames near a boundary see less context.
+    """
+    if window % HUBERT_STRIDE:
+        raise ValueError(f"the window must be a multiple of {HUBERT_STRIDE} samples, not {window}")
+    device = next(encoder.parameters()).device
+    overlap = HUBERT_RECEPTIVE_FIELD - HUBERT_STRIDE  # 80 samples
+    total = predicted_frames(input_values.shape[-1])
+    for start in range(0, total * HUBERT_STRIDE, window):  # the last window starts before the last frame
+        chunk = input_values[:, start: start + window + overlap].to(device)  # [1, <= W + 80]
+        with torch.inference_mode():
+            frames, _ = encoder(chunk)  # [1, t, H]
+        yield frames.float().cpu()
+
+
+@dataclass
+class RunningStats:
+    """Count, mean, standard deviation, min and max of every value seen, without keeping the values."""
+
+    count: int = 0
+    total: float = 0.0
+    total_sq: float = 0.0
+    min: float = float("inf")
+    max: float = float("-inf")
+
+    def add(self, values: torch.Tensor) -> None:
+        values = values.double()
+        self.count += values.numel()
+        self.total += values.sum().item()
+        self.total_sq += values.square().sum().item()
+        self.min, self.max = min(self.min, values.min().item()), max(self.max, values.max().item())
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count
+
+    @property
+    def std(self) -> float:
+        return max(self.total_sq / self.count - self.mean**2, 0.0) ** 0.5

@@ -23,13 +23,19 @@ FEATURE_EXTRACTOR = {
     "return_attention_mask": True,
 }
 
-# What every HuBERT shares: the 7-layer CNN (total stride 320 samples, receptive field 400 samples) and
-# the convolutional relative position embedding (kernel 128, 16 groups).
+# HuBERT's CNN feature encoder, as every published HuBERT config.json states it: 7 convolutions with these
+# kernels and strides. src/audio.py derives the frame arithmetic from them (stride 320, receptive field 400).
+HUBERT_CONV_KERNEL = (10, 3, 3, 3, 3, 2, 2)
+HUBERT_CONV_STRIDE = (5, 2, 2, 2, 2, 2, 2)
+
+# What every HuBERT shares: those kernels and strides (so the same frame formula; not the same CNN: Base has
+# no conv bias and uses group norm, Large and XLarge have conv bias and layer norm) and the convolutional
+# relative position embedding (kernel 128, 16 groups).
 _HUBERT_COMMON = {
     "model_type": "hubert",
     "conv_dim": [512] * 7,
-    "conv_kernel": [10, 3, 3, 3, 3, 2, 2],
-    "conv_stride": [5, 2, 2, 2, 2, 2, 2],
+    "conv_kernel": list(HUBERT_CONV_KERNEL),
+    "conv_stride": list(HUBERT_CONV_STRIDE),
     "num_feat_extract_layers": 7,
     "num_conv_pos_embeddings": 128,
     "num_conv_pos_embedding_groups": 16,
@@ -77,7 +83,7 @@ _QWEN3_COMMON = {
     "initializer_range": 0.02,
 }
 
-# A character-level vocabulary for the tiny decoder (its tokenizer is built in code: src/tokenizer.py).
+# A character-level vocabulary for the tiny decoder (its tokenizer is built in code: src/loading.py).
 TINY_SPECIAL_TOKENS = ("<pad>", "<eos>", "<unk>")
 TINY_CHARACTERS = "".join(chr(c) for c in range(32, 127)) + "\n"
 

@@ -49,10 +49,12 @@ def stereo_wav() -> Path:
     return ASSETS / "test_44k_stereo.wav"
 
 
-# ----- running exercises in-process ------------------------------------------------------------------------
+# ----- running exercises the way a student does ----------------------------------------------------------------
 import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 import io  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 
 _RUNS: dict[tuple[str, ...], tuple[str, object]] = {}
 
@@ -65,21 +67,35 @@ def load_exercise(name: str):
     return module
 
 
+def student_folder(folder: Path) -> Path:
+    """A working directory that looks like the repository root to a script: ``assets/`` is there."""
+    if not (folder / "assets").exists():
+        (folder / "assets").symlink_to(ASSETS, target_is_directory=True)
+    return folder
+
+
 def run_exercise(script: str, *args: str) -> tuple[str, object]:
-    """Run ``exercises/<script>`` via its main() in a fresh temporary working directory, as a student would
-    from the repository root (arguments naming repo files are passed as absolute paths). Returns
-    (stdout, main's return value). Cached: each distinct invocation runs once per test session."""
+    """Run ``exercises/<script>``'s main() in-process, from a fresh folder that holds ``assets/`` as the
+    repository root does, so paths print as a student sees them. Returns (stdout, main's return value).
+    Cached: each distinct invocation runs once per test session."""
     key = (script, *args)
     if key not in _RUNS:
-        argv = [str(ROOT / a) if (ROOT / a).exists() and not a.startswith("-") else a for a in args]
         module = load_exercise(Path(script).stem)
         previous = Path.cwd()
         with tempfile.TemporaryDirectory() as workdir:
-            os.chdir(workdir)
+            os.chdir(student_folder(Path(workdir)))
             try:
                 with contextlib.redirect_stdout(io.StringIO()) as out:
-                    result = module.main(argv)
+                    result = module.main(list(args))
             finally:
                 os.chdir(previous)
         _RUNS[key] = (out.getvalue(), result)
     return _RUNS[key]
+
+
+def run_script(script: str, *args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python exercises/<script> args`` as a separate process from ``cwd``, offline, with an empty Hugging
+    Face cache inside ``cwd`` (``.hf-home``)."""
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / ".hf-home"), **(env or {})}
+    return subprocess.run([sys.executable, str(ROOT / "exercises" / script), *map(str, args)], cwd=cwd,
+                          env=environment, capture_output=True, text=True, timeout=300)

@@ -14,18 +14,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import ROOT, load_exercise
+from conftest import load_exercise, run_script
 from src.cli import run
 
 HF_HOME = ".hf-home"  # an empty Hugging Face cache inside the working directory: no weights to find
 EXERCISES = {f"{name}.py": load_exercise(name) for name in ("explore_audio", "explore_hubert", "count_params")}
-
-
-def run_script(name: str, *args: str, cwd) -> subprocess.CompletedProcess:
-    """``python exercises/<name> args`` from ``cwd``, offline, with an empty Hugging Face cache."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / HF_HOME)}
-    return subprocess.run([sys.executable, str(ROOT / "exercises" / name), *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture
@@ -122,7 +115,18 @@ def test_header_only_wav_is_a_valid_wav_with_no_samples(tmp_path):
 def test_audio_too_short_for_hubert(tmp_path):
     sf.write(tmp_path / "short.wav", noise(399), 16_000)
     assert_fails_cleanly(run_script, "explore_hubert.py", ["short.wav", "--model", "tiny", "--plot"], tmp_path,
-                         "short.wav: 399 samples is too short for HuBERT, which needs at least 400 samples (25 ms)")
+                         "short.wav: 399 samples is too short for HuBERT, which needs at least 400 samples (25 ms")
+
+
+def test_one_short_file_among_good_ones_is_reported_and_the_rest_encoded(tmp_path, run_inline):
+    sf.write(tmp_path / "short.wav", noise(399), 16_000)
+    sf.write(tmp_path / "good.wav", noise(16_000), 16_000)
+    result = run_inline("explore_hubert.py", "good.wav", "short.wav", "--model", "tiny", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "output:          [1, 49, 32]" in result.stdout  # the good file was encoded
+    assert "not encoded:     short.wav: 399 samples is too short" in result.stdout
+    [error] = [line for line in result.stderr.splitlines() if "error" in line]
+    assert error.startswith("explore_hubert.py: error: 1 of 2 files could not be encoded: short.wav: 399 samples")
 
 
 def test_explore_audio_takes_short_audio_and_says_it_is_too_short(tmp_path, run_inline):
@@ -144,11 +148,11 @@ def silent_wav(tmp_path):
 def test_explore_audio_on_silence(silent_wav, tmp_path, run_inline):
     result = run_inline("explore_audio.py", silent_wav, "-o", "silent.png", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")  # no warning either (log of zero power, 0 / 0)
-    assert "the audio is silent (every sample is 0)" in result.stdout
+    assert "note: the audio is silent (every sample is 0)" in result.stdout
     assert "value range:  [0.0000, 0.0000]" in result.stdout
     assert "mean:             0.0000" in result.stdout
     assert "std:              0.0000" in result.stdout
-    assert "silent input stays all zeros" in result.stdout
+    assert "normalised it stays 0: (0 - 0) / sqrt(0 + 1e-7)" in result.stdout
     assert "nan" not in result.stdout.lower()
     assert (tmp_path / "silent.png").stat().st_size > 10_000
 
@@ -220,11 +224,16 @@ def test_unknown_decoder_script(tmp_path):
 @pytest.mark.parametrize("script, args, message", [
     ("explore_hubert.py", ["--model", "nope", "--plot"],
      "unknown encoder 'nope': use a preset (hubert-xlarge-ls960-ft, hubert-large-ls960-ft"),
-    ("explore_audio.py", ["--model", "nope"], "unknown model 'nope': use a HuBERT preset name"),
     ("count_params.py", ["--encoder", "qwen3-8b"], "unknown encoder 'qwen3-8b'"),  # a decoder is no encoder
     ("count_params.py", ["--decoder-lora-targets", "nothing"],
-     "cannot build the model: Target modules {'nothing'} not found"),
-], ids=["explore_hubert-model", "explore_audio-model", "count_params-encoder", "count_params-lora-targets"])
+     "LoRA target nothing matches no layer of Qwen3ForCausalLM; its linear layers are down_proj, gate_proj, "
+     "k_proj, lm_head, o_proj, q_proj, up_proj, v_proj"),
+    ("count_params.py", ["--encoder-lora-rank", "2000"],
+     "LoRA rank 2000 is larger than q_proj can hold (1280 x 1280: rank at most 1280)"),
+    ("explore_hubert.py", ["--model", "."], ".: no config.json in this folder; give a folder written by "
+                                           "save_pretrained"),
+], ids=["explore_hubert-model", "count_params-encoder", "count_params-lora-targets", "count_params-rank",
+        "explore_hubert-folder"])
 def test_unknown_model(tmp_path, run_inline, script, args, message):
     assert_fails_cleanly(run_inline, script, args, tmp_path, message)
 
@@ -247,8 +256,8 @@ def test_pretrained_weights_offline(tmp_path):
 INVALID_OPTIONS = [
     ("count_params.py", ["--decoder-lora-rank", "-1"], "argument --decoder-lora-rank: must be 0 or more, got -1"),
     ("count_params.py", ["--encoder-lora-rank", "two"], "argument --encoder-lora-rank: invalid"),
-    ("count_params.py", ["--decoder-lora-alpha", "inf"], "argument --decoder-lora-alpha: must be a finite number"),
-    ("count_params.py", ["--projector-stack", "0"], "argument --projector-stack: must be 1 or more, got 0"),
+    ("count_params.py", ["--decoder-lora-targets", ","], "argument --decoder-lora-targets: give module names"),
+    ("explore_audio.py", ["--through-rate", "44100"], "argument --through-rate: must be a rate from 1000 to 15999"),
     ("explore_hubert.py", ["--window-seconds", "0"], "argument --window-seconds: must be a finite number more than 0"),
     ("explore_hubert.py", ["--window-seconds", "-5"], "argument --window-seconds: must be a finite number"),
     ("explore_hubert.py", ["--window-seconds", "inf"], "argument --window-seconds: must be a finite number"),

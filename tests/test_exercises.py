@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import ROOT, load_exercise, run_exercise
+from conftest import ROOT, load_exercise, run_exercise, run_script, student_folder
 
 explore_audio = load_exercise("explore_audio")
 explore_hubert = load_exercise("explore_hubert")
@@ -20,13 +20,6 @@ count_params = load_exercise("count_params")
 
 AUDIO_FIGURE_SIZE = (1210, 880)  # (width, height): figsize (11, 8) at 110 dpi
 HUBERT_FIGURE_SIZE = (1430, 550)  # figsize (13, 5) at 110 dpi
-
-
-def run_script(name: str, *args: str, cwd) -> subprocess.CompletedProcess:
-    """``python exercises/<name> args`` from ``cwd``, offline, with an empty Hugging Face cache."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / ".hf-home")}
-    return subprocess.run([sys.executable, str(ROOT / "exercises" / name), *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 def assert_success(result: subprocess.CompletedProcess) -> None:
@@ -62,15 +55,16 @@ def test_explore_audio_on_the_sample(test_wav, capsys):
     assert "Saved" not in out
 
 
+@pytest.mark.slow
 def test_explore_audio_script_saves_its_figure_in_the_working_directory(tmp_path):
-    result = run_script("explore_audio.py", cwd=tmp_path)  # no arguments: the sample, audio_processing.png
+    result = run_script("explore_audio.py", cwd=student_folder(tmp_path))  # the sample, audio_processing.png
     assert_success(result)
     assert result.stderr == ""
-    for line in ("Loaded assets/test.wav", "sample rate:  16000 Hz", "duration:     3.00 s",
+    for line in ("Exercise 1: loaded assets/test.wav", "sample rate:  16000 Hz", "duration:     3.00 s",
                  "shape:        (48000,)", "normalised shape: [1, 48000]", "mean:             0.0000",
                  "std:              1.0000", "Saved audio_processing.png"):
         assert line in result.stdout
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["audio_processing.png"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["assets", "audio_processing.png"]  # no temporary file
     figure = tmp_path / "audio_processing.png"
     assert_good_png(figure, AUDIO_FIGURE_SIZE)
     umask = os.umask(0)
@@ -84,8 +78,8 @@ def test_explore_audio_resamples_and_down_mixes_the_stereo_clip(stereo_wav, caps
     assert result["shape"] == (72_000,)  # 198,450 frames * 16,000 / 44,100
     assert f"{result['duration']:.2f}" == "4.50"
     out = capsys.readouterr().out
-    assert "resampled from 44100 Hz to 16000 Hz" in out
-    assert "down-mixed 2 channels to mono" in out
+    assert "note: resampled from 44100 Hz to 16000 Hz" in out
+    assert "note: down-mixed 2 channels to mono" in out
     assert "shape:        (72000,)" in out
 
 
@@ -156,19 +150,21 @@ def test_explore_hubert_several_files_and_a_figure(test_wav, stereo_wav, tmp_pat
     assert_good_png(figure, HUBERT_FIGURE_SIZE)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["embeddings.png"]
     out = capsys.readouterr().out
-    assert "loaded from:     44100 Hz, 2 channel(s) -> 16000 Hz mono" in out
+    assert "loaded from:     44100 Hz, 2 channels -> 16000 Hz mono" in out
     assert "frames:          224 actual, 224 predicted by floor((72000 - 400) / 320) + 1" in out
 
 
+@pytest.mark.slow
 def test_explore_hubert_script_on_the_sample(tmp_path):
-    result = run_script("explore_hubert.py", "--model", "tiny", cwd=tmp_path)  # default file: the sample
+    result = run_script("explore_hubert.py", "--model", "tiny", cwd=student_folder(tmp_path))  # the sample
     assert_success(result)
     for text in ("input:           [1, 48000] (3.00 s at 16000 Hz)", "output:          [1, 149, 32]",
                  "149 actual, 149 predicted", "322.1x fewer time steps", "per embedding:   20.1 ms of audio",
                  "Weights:  RANDOM weights (seed 0) in the tiny architecture"):
         assert text in result.stdout
+    assert "\nassets/test.wav\n" in result.stdout  # the path as the student would type it
     # stderr holds progress only: no warning (tiny has no pretrained weights to miss), no error
-    assert [line.split()[0] for line in result.stderr.splitlines()] == ["Building", "ready", "Encoding"]
+    assert [line.split()[0] for line in result.stderr.splitlines()] == ["Building", "Encoding"]
     assert not any(tmp_path.glob("*.png"))  # no --plot, no figure
 
 
@@ -181,11 +177,11 @@ def test_long_audio_in_windows_gives_every_frame(tmp_path, capsys, samples):
     [windowed] = explore_hubert.main(["--model", "tiny", str(path), "--window-seconds", "30"])["files"]
     assert windowed["frames"] == windowed["predicted_frames"] == expected
     assert windowed["output_shape"] == (1, expected, 32)
-    assert "window 3/3" in capsys.readouterr().err
+    assert "in 3 windows of 30.00 s" in capsys.readouterr().err
 
     [whole] = explore_hubert.main(["--model", "tiny", str(path), "--window-seconds", "100"])["files"]
     assert whole["frames"] == expected
-    assert "window 1/" not in capsys.readouterr().err
+    assert " windows of " not in capsys.readouterr().err
 
 
 def test_windowed_statistics_of_short_audio_equal_one_pass(test_wav):
@@ -193,7 +189,7 @@ def test_windowed_statistics_of_short_audio_equal_one_pass(test_wav):
     import torch
 
     from src.audio import load_audio, make_feature_extractor
-    from src.build import load_encoder
+    from src.encoder import load_encoder
 
     args = ["--model", "tiny", str(test_wav), "--window-seconds", "30", "--device", "cpu"]
     [file] = explore_hubert.main(args)["files"]
@@ -244,6 +240,7 @@ def test_count_params_smollm3_with_rank_64():
     assert result["decoder"]["trainable"] == 15_335_424
 
 
+@pytest.mark.slow
 def test_count_params_script_prints_the_table(tmp_path):
     result = run_script("count_params.py", cwd=tmp_path)
     assert_success(result)

@@ -9,10 +9,9 @@ import torch.nn.functional as F
 from transformers import HubertModel
 
 from src.asr_config import ASRConfig
-from src.asr_modeling import IGNORE_INDEX, ASRModel, AudioProjector
-from src.audio import conv_output_frames, predicted_frames
-from src.build import build_asr_model, load_encoder
-from src.encoder import AudioEncoder
+from src.asr_modeling import IGNORE_INDEX, ASRModel, AudioProjector, build_asr_model
+from src.audio import HUBERT_RECEPTIVE_FIELD, HUBERT_STRIDE, conv_output_frames, predicted_frames
+from src.encoder import AudioEncoder, RunningStats, encode_in_windows, load_encoder, window_samples
 from src.errors import AudioError, ModelNotFoundError, WeightsUnavailableError
 from src.lora import LoraSettings
 from src.loading import ModelSource, load_model, random_model, resolve_encoder
@@ -31,9 +30,14 @@ def tiny_model():
     return model
 
 
-def test_frame_formula_matches_the_convolutions():
-    for n in range(0, 5000, 7):
-        assert predicted_frames(n) == conv_output_frames(n)
+def test_frame_formula_matches_the_convolutions(tiny_hubert_config):
+    """The closed form, the layer-by-layer count and transformers' own count agree; 320 and 400 are derived
+    from the published config's kernels and strides."""
+    assert (HUBERT_STRIDE, HUBERT_RECEPTIVE_FIELD) == (320, 400)
+    lengths = torch.arange(0, 5000, 7)
+    hf_counts = HubertModel._get_feat_extract_output_lengths(HubertModel(tiny_hubert_config), lengths)
+    for n, hf in zip(lengths.tolist(), hf_counts.tolist()):
+        assert predicted_frames(n) == conv_output_frames(n) == max(hf, 0)
     assert (predicted_frames(48_000), predicted_frames(16_000), predicted_frames(400)) == (149, 49, 1)
     assert predicted_frames(399) == 0
 
@@ -245,3 +249,34 @@ def test_pickled_checkpoints_are_not_loaded(tiny_hubert_config, tmp_path):
     torch.save(saved.state_dict(), tmp_path / "pytorch_model.bin")
     with pytest.raises(WeightsUnavailableError):
         load_encoder(str(tmp_path), weights="pretrained")
+
+
+def test_windowed_encoding_gives_the_frames_of_one_pass_and_running_stats_are_exact():
+    """Windows every W samples reading 80 more give floor((N - 400) / 320) + 1 frames in all, and the streamed
+    statistics equal those of the concatenated frames."""
+    encoder, _ = load_encoder("tiny", weights="random")
+    for n in [400, 719, 720, 16_000, 16_400, 33_000]:
+        audio = torch.randn(1, n)
+        windows = list(encode_in_windows(encoder, audio, window_samples(0.5)))  # 8,000-sample windows
+        frames = torch.cat(windows, dim=1)
+        assert frames.shape[1] == predicted_frames(n), n
+        stats = RunningStats()
+        for window in windows:
+            stats.add(window)
+        assert (stats.count, stats.min, stats.max) == (frames.numel(), frames.min().item(), frames.max().item())
+        assert stats.mean == pytest.approx(frames.double().mean().item(), abs=1e-9)
+        assert stats.std == pytest.approx(frames.double().std(correction=0).item(), rel=1e-6)
+    with pytest.raises(ValueError, match="multiple of 320"):
+        next(encode_in_windows(encoder, torch.randn(1, 16_000), 1_000))
+
+
+def test_half_precision_encoder_stays_close_to_float32():
+    """--dtype bfloat16 halves the memory; its embeddings stay within a few percent of float32's."""
+    full, _ = load_encoder("tiny", weights="random")
+    half, _ = load_encoder("tiny", weights="random", dtype=torch.bfloat16)
+    assert {p.dtype for p in half.parameters()} == {torch.bfloat16}
+    x = torch.randn(1, 16_000)
+    with torch.no_grad():
+        a, b = full(x)[0], half(x)[0].float()
+    assert (a - b).abs().max() < 0.1 * a.abs().max()
+    assert torch.nn.functional.cosine_similarity(a, b, dim=-1).min() > 0.99

@@ -395,6 +395,33 @@ def test_worked_examples_in_the_stubs_are_right(answer_key):
         assert runner.run(test).failed == 0, f"{task.function}'s worked example"
 
 
+def test_homework_page_states_the_answer_keys_figures(answer_key):
+    """classes/homework-2.md quotes what a full answer shows; each figure is recomputed here."""
+    key = answer_key
+    quiet_std = key.z_normalise(tone(440, 1e-4)).std()
+    shortest_with_two_frames = next(n for n in range(10_000) if key.frame_count(n) == 2)
+    figures = [
+        f"48,000 samples (3 s) → **{key.frame_count(48_000)}** frames",
+        f"16,000 (1 s) → {key.frame_count(16_000)}",
+        f"72,000 samples → {key.frame_count(72_000)}",
+        f"400 samples → {key.frame_count(400)} frame, 399 → {key.frame_count(399)}",
+        f"2 frames is {shortest_with_two_frames} samples ({shortest_with_two_frames / 16:.0f} ms)",
+        f"std **{quiet_std:.3f}**",
+        f"`[1, 149, 1280]` → `{list(key.stack_frames(np.zeros((1, 149, 1280))).shape)}`",
+        f"`[2, 150, 1280]` → `{list(key.stack_frames(np.zeros((2, 150, 1280))).shape)}`",
+        f"{key.lora_parameters(8, [(1280, 1280)]):,} per matrix",
+        f"**{key.lora_parameters(8, HUBERT_QK, 48):,}** in all",
+        f"{100 * key.lora_parameters(8, HUBERT_QK, 48) / 962_497_408:.2f} %",
+        f"**{key.lora_parameters(8, QWEN3_8B_QV, 36):,}**",
+        f"36 layers: {key.lora_parameters(64, [(2048, 2048), (2048, 512)], 36):,}",
+        f"loses **{key.energy_lost_at_8khz(tone(1_000) + tone(6_000, 0.5)):.1f}**",
+        f"loses only **{key.energy_lost_at_8khz(speech()):.4f}**",
+    ]
+    text = (ROOT / "classes" / "homework-2.md").read_text()
+    for figure in figures:
+        assert figure in text, f"homework-2.md should say {figure!r}"
+
+
 # Wrong answers a student might write, and the words of the message that must teach them.
 def frames_ignoring_the_window(n):
     return n // 320

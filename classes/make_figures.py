@@ -65,25 +65,6 @@ def aliased_frequency(frequency: float, rate: float) -> float:
     return abs(frequency - rate * round(frequency / rate))
 
 
-def energy_share_above(samples: np.ndarray, rate: int, cutoff_hz: float) -> float:
-    """Fraction (0..1) of a clip's energy at frequencies above ``cutoff_hz``, from its spectrum (Parseval)."""
-    power = np.abs(np.fft.rfft(np.asarray(samples, dtype=np.float64))) ** 2
-    frequencies = np.fft.rfftfreq(len(samples), d=1 / rate)
-    return float(power[frequencies > cutoff_hz].sum() / power.sum())
-
-
-def through_rate(samples: np.ndarray, rate: int, low_rate: int) -> np.ndarray:
-    """The clip as a ``low_rate`` channel (a telephone: 8 kHz) would carry it: resample down, then back to ``rate``.
-
-    The resampler low-pass filters first, so what lies above ``low_rate / 2`` is removed rather than aliased.
-    """
-    import librosa
-
-    low = librosa.resample(np.asarray(samples, dtype=np.float32), orig_sr=rate, target_sr=low_rate)
-    back = librosa.resample(low, orig_sr=low_rate, target_sr=rate)
-    return back[: len(samples)]  # (N,) float32, same length as the input
-
-
 def spectrogram_db(samples: np.ndarray, rate: int, window: int = 400, hop: int = 160, n_fft: int = 512):
     """Power spectrogram in dB (0 dB = the loudest cell, floor -80 dB): 25 ms Hann windows every 10 ms at 16 kHz.
 
@@ -269,7 +250,7 @@ def draw_aliasing(numbers, data):
 
 def compute_telephone():
     """test.wav at 16 kHz, and the same clip through an 8 kHz channel: what lies above 4 kHz is lost."""
-    from src.audio import SAMPLE_RATE, TELEPHONE_SAMPLE_RATE
+    from src.audio import SAMPLE_RATE, TELEPHONE_SAMPLE_RATE, energy_share_above, through_rate
 
     original = clip("test.wav")
     phone = through_rate(original, SAMPLE_RATE, TELEPHONE_SAMPLE_RATE)

@@ -20,7 +20,7 @@ import argparse
 import numpy as np
 
 from src.audio import SAMPLE_RATE, load_audio, predicted_frames
-from src.cli import DEFAULT_AUDIO, ArgumentParser, check_writable, display_path, run, save_figure
+from src.cli import ArgumentParser, check_writable, default_audio, display_path, run, save_figure
 from src.errors import AudioError, UserError
 
 WINDOW_SECONDS = 0.025  # 25 ms: 400 samples at 16 kHz, as long as one HuBERT frame's receptive field
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     plot_path = check_writable(args.plot) if args.plot else None
 
-    audios = [load_audio(path, SAMPLE_RATE) for path in args.audio or [DEFAULT_AUDIO]]  # 16 kHz mono
+    audios = [load_audio(path, SAMPLE_RATE) for path in args.audio or [default_audio()]]  # 16 kHz mono
     check_lengths(audios, args.clusters)  # each file holds a 25 ms window; all together, at least K frames
     features = [mfcc_39(audio.samples) for audio in audios]  # [frames, 39] each
     model = fit_units(features, args.clusters, args.seed)

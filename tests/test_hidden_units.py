@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import ROOT, load_exercise, run_exercise
+import conftest
+from conftest import ROOT, load_exercise, run_exercise, student_folder
 from src.audio import predicted_frames
 from src.cli import run
 
@@ -313,20 +314,18 @@ def test_ten_minutes_prints_a_bounded_amount(tmp_path):
 
 def run_script(*args: str, cwd) -> subprocess.CompletedProcess:
     """``python exercises/hidden_units.py args`` from ``cwd``, offline."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / ".hf-home")}
-    return subprocess.run([sys.executable, str(ROOT / "exercises" / SCRIPT), *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return conftest.run_script(SCRIPT, *args, cwd=cwd)
 
 
 def test_plot_writes_one_png_and_nothing_else(tmp_path):
     import matplotlib.image
 
-    result = run_script("--plot", cwd=tmp_path)  # as a student runs it: the sample, hidden_units.png
+    result = run_script("--plot", cwd=student_folder(tmp_path))  # as a student runs it: the sample, hidden_units.png
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.startswith(GOLDEN)
     assert result.stdout.endswith("Saved hidden_units.png (spectrogram with the units of assets/test.wav below it)\n")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hidden_units.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["assets", "hidden_units.png"]
     pixels = matplotlib.image.imread(tmp_path / "hidden_units.png")  # [height, width, channels]
     assert (pixels.shape[1], pixels.shape[0]) == FIGURE_SIZE
     assert pixels[..., :3].std() > 0.1

@@ -593,7 +593,7 @@ def compute_parameter_budget():
 
     from src.asr_config import ASRConfig
     from src.asr_modeling import ASRModel
-    from src.params import parameter_summary
+    from src.lora import parameter_summary
 
     with torch.device("meta"):
         model = ASRModel(ASRConfig())

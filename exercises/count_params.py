@@ -17,7 +17,7 @@ def count(config) -> dict:
     import torch
 
     from src.asr_modeling import ASRModel
-    from src.params import parameter_summary
+    from src.lora import parameter_summary
 
     with torch.device("meta"):  # every tensor has a shape and no storage: 9.3 B parameters in about a second
         model = ASRModel(config)  # HuBERT + LoRA, projector, decoder + LoRA
@@ -85,6 +85,15 @@ def lora_text(rank: int, alpha: float, targets: list[str]) -> str:
     return f"LoRA r={rank} (alpha {alpha:g}) on {','.join(targets)}" if rank else "no LoRA (fully frozen)"
 
 
+def from_hub(name: str) -> bool:
+    """A model name that is neither a preset nor a local folder: its config.json comes from the hub."""
+    from pathlib import Path
+
+    from src.presets import find_decoder_preset, find_encoder_preset
+
+    return not (find_encoder_preset(name) or find_decoder_preset(name) or Path(name).expanduser().is_dir())
+
+
 def print_config(config) -> None:
     enc, dec = config.encoder_config, config.decoder_config
     stacked = enc.hidden_size * config.projector_stack
@@ -96,7 +105,11 @@ def print_config(config) -> None:
           f"{stacked}), SwiGLU {stacked} -> {config.projector_hidden_size} -> {dec.hidden_size}, "
           "RMSNorm before and after")
     print(f"Decoder:   {config.decoder} + {decoder_lora}")
-    print("Built on the meta device: exact shapes, no weights.")
+    if any(from_hub(name) for name in (config.encoder, config.decoder)):  # a hub id: its config.json was needed
+        print("Built on the meta device: exact shapes, no weights (only config.json, from your Hugging Face "
+              "cache or the hub).")
+    else:
+        print("Built on the meta device: exact shapes, no weights, no download.")
     print()
 
 

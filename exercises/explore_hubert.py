@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
 
     from src.encoder import load_encoder, window_samples
-    from src.params import count_parameters
+    from src.lora import count_parameters
 
     device = pick_device(args.device)
     dtype = getattr(torch, args.dtype)

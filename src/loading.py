@@ -13,8 +13,6 @@ Weights are read from safetensors only (never pickled ``.bin`` files).
 
 from __future__ import annotations
 
-import functools
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +22,8 @@ import torch
 from transformers import AutoConfig, PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from src.errors import ModelNotFoundError, WeightsUnavailableError
+from src.hub import (HubError, HubRepoNotFoundError, cached_model, fetch_config, fetch_model, fetch_tokenizer,
+                     offline_error)  # the hub: cache first, bounded requests
 from src.presets import (DECODER_PRESETS, ENCODER_PRESETS, TINY_CHARACTERS, TINY_SPECIAL_TOKENS, WEIGHT_POLICIES,
                          Preset, find_decoder_preset, find_encoder_preset)
 
@@ -67,15 +67,21 @@ def _resolve(name: str, kind: str, presets: dict[str, Preset], find: Callable[[s
     preset = find(name)
     if preset is not None:
         return ModelSource(name, _config_from_dict(preset.config), preset.hub_id, preset)
-    if name.count("/") == 1 and not path.exists():  # looks like a hub id: use the cache, or the hub if online
+    known = (f"use a preset ({', '.join(presets)}), a local directory with config.json, "
+             "or a hub id that is in your Hugging Face cache or reachable online")
+    if name.count("/") == 1 and not path.exists():  # looks like a hub id: the cache, else the hub (bounded)
         try:
-            return ModelSource(name, AutoConfig.from_pretrained(name, local_files_only=hub_is_offline()), name)
-        except (OSError, ValueError):
-            pass
-    raise ModelNotFoundError(
-        f"unknown {kind} '{name}': use a preset ({', '.join(presets)}), a local directory with config.json, "
-        "or a hub id that is in your Hugging Face cache or reachable online"
-    )
+            config_file = fetch_config(name)  # src/hub.py
+        except HubRepoNotFoundError as err:
+            raise ModelNotFoundError(f"unknown {kind} '{name}' ({err.cause}): {known}") from None
+        except HubError as err:
+            raise ModelNotFoundError(f"cannot get the configuration of {kind} '{name}': {err}") from None
+        try:
+            return ModelSource(name, AutoConfig.from_pretrained(config_file.parent), name)
+        except (OSError, ValueError) as err:
+            raise ModelNotFoundError(f"{kind} '{name}' has a config.json that transformers cannot read "
+                                     f"({_one_line(err)})") from None
+    raise ModelNotFoundError(f"unknown {kind} '{name}': {known}")
 
 
 def resolve_encoder(name: str) -> ModelSource:
@@ -165,60 +171,70 @@ def print_warning(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-HUB_PROBE_TIMEOUT = 3.0  # seconds
-
-
-@functools.cache
-def _hub_reachable() -> bool:
-    """One quick connection attempt, so an offline machine does not sit through the hub client's retries."""
-    from urllib.parse import urlparse
-
-    from huggingface_hub.constants import ENDPOINT
-
-    url = urlparse(ENDPOINT)
-    try:
-        socket.create_connection((url.hostname, url.port or 443), timeout=HUB_PROBE_TIMEOUT).close()
-        return True
-    except OSError:
-        return False
-
-
+# ----- pretrained weights: local directories here, the hub through src/hub.py --------------------------------
 def hub_is_offline() -> bool:
-    """True when HF_HUB_OFFLINE is set or the hub cannot be reached: only local files can be used."""
+    """True when HF_HUB_OFFLINE is set: only the Hugging Face cache can be used. (Whether the hub answers is
+    found out by the bounded requests of src/hub.py, not probed beforehand.)"""
     from huggingface_hub.constants import is_offline_mode
 
-    return is_offline_mode() or not _hub_reachable()
+    return is_offline_mode()
 
 
 def pretrained_available(location: str) -> bool:
-    """Can pretrained weights for ``location`` be had right now: a local directory or the HF cache holding
-    safetensors, or a reachable hub (where the download itself may still find none)?"""
+    """Worth trying to load pretrained weights from ``location`` (no network)? A local directory holding
+    safetensors; a hub id in the Hugging Face cache, or any hub id unless HF_HUB_OFFLINE is set (then
+    src/hub.py gives a bounded, explained answer)."""
     path = Path(location)
     if path.is_dir():
         return any(path.glob("*.safetensors"))
-    if not hub_is_offline():
-        return True
-    from huggingface_hub import try_to_load_from_cache
+    return not hub_is_offline() or cached_model(location) is not None
 
-    return any(isinstance(try_to_load_from_cache(location, name), str)
-               for name in ("model.safetensors", "model.safetensors.index.json"))
+
+def _why_unavailable(location: str) -> tuple[str, str]:
+    """(cause, fix) when `pretrained_available` says no."""
+    folder = Path(location)
+    if folder.is_dir():
+        if any(folder.glob("pytorch_model*.bin")):
+            return ("no model.safetensors here, only pytorch_model.bin, a pickle this course does not load",
+                    f"convert it once with: python tools/convert_to_safetensors.py {folder} <new folder>")
+        return (f"no model.safetensors in {location}",
+                "save the model there with save_pretrained(folder), which writes model.safetensors")
+    err = offline_error(location, "the weights")
+    return err.cause, err.fix
+
+
+def _one_line(err: BaseException) -> str:
+    """An exception's whole message on one line (not just its first line), at most 300 characters."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _load_pretrained(model_class: type[PreTrainedModel], location: str, dtype: torch.dtype = torch.float32,
-                     ) -> tuple[PreTrainedModel | None, str]:
-    """Load from a local directory, the HF cache, or (when online) the hub. Returns (model, reason)."""
+                     on_progress: Callable[[str], None] | None = None,
+                     ) -> tuple[PreTrainedModel | None, str, str]:
+    """Load from a local directory or, for a hub id, from the folder src/hub.py fetched (cache first).
+
+    Returns (model, cause, fix): the model, or None with why not and what to do about it. transformers only
+    ever reads a local folder here, so it makes no request of its own.
+    """
     from transformers.utils import logging as hf_logging
 
+    folder = Path(location)
+    if not folder.is_dir():
+        try:
+            folder = fetch_model(location, on_progress=on_progress)
+        except HubError as err:
+            return None, err.cause, err.fix
     # The published HuBERT checkpoints are HubertForCTC: loading them into HubertModel drops the CTC head
     # (lm_head, 40,992 parameters) on purpose, which transformers would otherwise report as "UNEXPECTED".
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
-        model = model_class.from_pretrained(location, use_safetensors=True, dtype=dtype,
-                                            local_files_only=Path(location).is_dir() or hub_is_offline())
-        return model.eval(), ""
+        model = model_class.from_pretrained(folder, use_safetensors=True, local_files_only=True, dtype=dtype)
+        return model.eval(), "", ""
     except (OSError, ValueError) as err:
-        return None, str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return None, f"transformers cannot load {folder}: {_one_line(err)}", (
+            "check that the folder holds config.json and model.safetensors saved by transformers' save_pretrained")
     finally:
         hf_logging.set_verbosity(verbosity)
 
@@ -229,7 +245,9 @@ def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights:
                ) -> tuple[PreTrainedModel, WeightsInfo]:
     """Build ``model_class`` for ``source`` following the weights policy (``auto``/``pretrained``/``random``),
     with its parameters in ``dtype``. ``on_progress`` hears one line when the slow part (a load or a random
-    build of the whole model) starts."""
+    build of the whole model) starts, and the download's progress lines (src/hub.py prints them to stderr
+    when it is None)."""
+    download_progress = on_progress
     on_progress = on_progress or (lambda message: None)
     if weights not in WEIGHT_POLICIES:
         raise ValueError(f"weights must be one of {WEIGHT_POLICIES}, not {weights!r}")
@@ -249,26 +267,17 @@ def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights:
             )
         return build_random(), random_info
 
-    model, reason = None, "offline or the hub is unreachable, and not in the Hugging Face cache"
-    how = (f"run once with internet access to download {source.location} (safetensors), "
-           "or pass a local directory that holds config.json and model.safetensors")
-    folder = Path(source.location)
-    if folder.is_dir() and not any(folder.glob("*.safetensors")):
-        if any(folder.glob("pytorch_model*.bin")):
-            reason = "no model.safetensors here, only pytorch_model.bin, a pickle this course does not load"
-            how = f"convert it once with: python tools/convert_to_safetensors.py {folder}"
-        else:
-            reason = "no model.safetensors in this folder"
-            how = "save the model there with save_pretrained(folder), which writes model.safetensors"
-    elif pretrained_available(source.location):
+    if pretrained_available(source.location):
         on_progress(f"Loading {source.name}'s pretrained weights ({source.location}) ...")
-        model, reason = _load_pretrained(model_class, source.location, dtype)
+        model, cause, how = _load_pretrained(model_class, source.location, dtype, download_progress)
+    else:
+        model, (cause, how) = None, _why_unavailable(source.location)
     if model is not None:
         return model, WeightsInfo("pretrained", f"pretrained weights from {source.location}")
 
     if weights == "pretrained":
-        raise WeightsUnavailableError(f"pretrained weights for {source.location} are unavailable ({reason}); {how}")
-    on_warning(f"no pretrained weights for {source.location} ({reason}); using the published architecture with "
+        raise WeightsUnavailableError(f"pretrained weights for {source.location} are unavailable ({cause}); {how}")
+    on_warning(f"no pretrained weights for {source.location} ({cause}); using the published architecture with "
                f"RANDOM weights (seed {seed}); to get the real weights, {how}")
     return build_random(), random_info
 
@@ -281,13 +290,17 @@ def load_tokenizer(decoder: str) -> PreTrainedTokenizerBase:
         return build_tiny_tokenizer()
     from transformers import AutoTokenizer
 
+    folder = Path(source.location)
     try:
-        return AutoTokenizer.from_pretrained(source.location, local_files_only=hub_is_offline())
-    except (OSError, ValueError, TypeError):
-        raise WeightsUnavailableError(
-            f"no tokenizer for {source.location} (offline or unreachable hub, not in the Hugging Face cache); "
-            "run once with internet access, or use the tiny preset to try the pipeline offline"
-        ) from None
+        if not folder.is_dir():
+            folder = fetch_tokenizer(source.location)  # cache first, bounded requests (src/hub.py)
+        return AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    except HubError as err:
+        raise WeightsUnavailableError(f"no tokenizer for {source.location} ({err.cause}); {err.fix}, or use the "
+                                      "tiny preset to try the pipeline offline") from None
+    except (OSError, ValueError, TypeError) as err:
+        raise WeightsUnavailableError(f"transformers cannot load the tokenizer in {folder} "
+                                      f"({_one_line(err)})") from None
 
 
 def build_tiny_tokenizer() -> PreTrainedTokenizerBase:

@@ -2,7 +2,8 @@
 
 For a frozen matrix W (out x in), LoRA adds ``(alpha / r) * B @ A`` with A (r x in) and B (out x r): only
 ``r * (in + out)`` new parameters per matrix. B starts at zero, so the adapted model first computes exactly
-what the base model computes. The encoder and the decoder both use `LoraWrapped`.
+what the base model computes. The encoder and the decoder both use `LoraWrapped`; `count_parameters` and
+`parameter_summary` say how few parameters that leaves trainable.
 """
 
 from __future__ import annotations
@@ -71,3 +72,37 @@ class LoraWrapped(nn.Module):
     @property
     def hidden_size(self) -> int:
         return self.base.config.hidden_size
+
+
+# ----- what LoRA leaves trainable ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParamCount:
+    total: int
+    trainable: int
+
+    @property
+    def frozen(self) -> int:
+        return self.total - self.trainable
+
+    @property
+    def trainable_percent(self) -> float:
+        return 100.0 * self.trainable / self.total if self.total else 0.0
+
+    def __add__(self, other: ParamCount) -> ParamCount:
+        return ParamCount(self.total + other.total, self.trainable + other.trainable)
+
+
+def count_parameters(module: nn.Module) -> ParamCount:
+    """Each parameter counted once (tied embeddings share one tensor). Works on the meta device."""
+    params = list(module.parameters())  # .parameters() already skips shared (tied) tensors
+    return ParamCount(
+        total=sum(p.numel() for p in params),
+        trainable=sum(p.numel() for p in params if p.requires_grad),
+    )
+
+
+def parameter_summary(model: nn.Module) -> dict[str, ParamCount]:
+    """``{"encoder", "projector", "decoder", "overall"}`` -> counts, for an `ASRModel` (src/asr_modeling.py)."""
+    summary = {name: count_parameters(getattr(model, name)) for name in ("encoder", "projector", "decoder")}
+    summary["overall"] = count_parameters(model)
+    return summary

@@ -84,7 +84,7 @@ def test_prose_figures_are_the_computed_ones():
     from src.asr_config import ASRConfig
     from src.asr_modeling import ASRModel
     from src.audio import PCM16_LEVELS, SAMPLE_RATE, predicted_frames
-    from src.params import parameter_summary
+    from src.lora import parameter_summary
 
     with torch.device("meta"):
         default = parameter_summary(ASRModel(ASRConfig()))

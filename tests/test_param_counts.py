@@ -6,7 +6,7 @@ import torch
 
 from src.asr_config import ASRConfig
 from src.asr_modeling import ASRModel
-from src.params import count_parameters, parameter_summary
+from src.lora import count_parameters, parameter_summary
 from src.presets import DECODER_PRESETS, ENCODER_PRESETS
 
 

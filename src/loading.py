@@ -39,6 +39,11 @@ class ModelSource:
     location: str | None  # hub id or local directory; None when no pretrained weights exist
     preset: Preset | None = None
 
+    @property
+    def revision(self) -> str:
+        """The hub revision holding the safetensors weights (a preset may name a pull request's ref)."""
+        return self.preset.revision if self.preset is not None else "main"
+
 
 @dataclass
 class WeightsInfo:
@@ -180,14 +185,14 @@ def hub_is_offline() -> bool:
     return is_offline_mode()
 
 
-def pretrained_available(location: str) -> bool:
+def pretrained_available(location: str, revision: str = "main") -> bool:
     """Worth trying to load pretrained weights from ``location`` (no network)? A local directory holding
     safetensors; a hub id in the Hugging Face cache, or any hub id unless HF_HUB_OFFLINE is set (then
     src/hub.py gives a bounded, explained answer)."""
     path = Path(location)
     if path.is_dir():
         return any(path.glob("*.safetensors"))
-    return not hub_is_offline() or cached_model(location) is not None
+    return not hub_is_offline() or cached_model(location, revision) is not None
 
 
 def _why_unavailable(location: str) -> tuple[str, str]:
@@ -210,7 +215,7 @@ def _one_line(err: BaseException) -> str:
 
 
 def _load_pretrained(model_class: type[PreTrainedModel], location: str, dtype: torch.dtype = torch.float32,
-                     on_progress: Callable[[str], None] | None = None,
+                     on_progress: Callable[[str], None] | None = None, revision: str = "main",
                      ) -> tuple[PreTrainedModel | None, str, str]:
     """Load from a local directory or, for a hub id, from the folder src/hub.py fetched (cache first).
 
@@ -222,7 +227,7 @@ def _load_pretrained(model_class: type[PreTrainedModel], location: str, dtype: t
     folder = Path(location)
     if not folder.is_dir():
         try:
-            folder = fetch_model(location, on_progress=on_progress)
+            folder = fetch_model(location, revision=revision, on_progress=on_progress)
         except HubError as err:
             return None, err.cause, err.fix
     # The published HuBERT checkpoints are HubertForCTC: loading them into HubertModel drops the CTC head
@@ -267,9 +272,9 @@ def load_model(source: ModelSource, model_class: type[PreTrainedModel], weights:
             )
         return build_random(), random_info
 
-    if pretrained_available(source.location):
+    if pretrained_available(source.location, source.revision):
         on_progress(f"Loading {source.name}'s pretrained weights ({source.location}) ...")
-        model, cause, how = _load_pretrained(model_class, source.location, dtype, download_progress)
+        model, cause, how = _load_pretrained(model_class, source.location, dtype, download_progress, source.revision)
     else:
         model, (cause, how) = None, _why_unavailable(source.location)
     if model is not None:

@@ -96,6 +96,7 @@ class Preset:
     hub_id: str | None  # None: no pretrained weights exist (tiny presets)
     config: dict = field(repr=False)
     description: str = ""
+    revision: str = "main"  # the branch or ref of hub_id that holds model.safetensors
 
 
 ENCODER_PRESETS: dict[str, Preset] = {
@@ -114,6 +115,8 @@ ENCODER_PRESETS: dict[str, Preset] = {
             {**_HUBERT_LARGE_FAMILY, "hidden_size": 1024, "num_hidden_layers": 24,
              "num_attention_heads": 16, "intermediate_size": 4096},
             "HuBERT-Large, 24 layers x 1024",
+            # main has only pytorch_model.bin; the hub's safetensors conversion is pull request #1 (refs/pr/1)
+            revision="refs/pr/1",
         ),
         Preset(
             "hubert-base-ls960",
@@ -123,6 +126,8 @@ ENCODER_PRESETS: dict[str, Preset] = {
              "hidden_dropout": 0.1, "attention_dropout": 0.1, "activation_dropout": 0.0,
              "feat_proj_dropout": 0.1, "final_dropout": 0.1, "layerdrop": 0.1},
             "HuBERT-Base, 12 layers x 768, pre-trained on LibriSpeech 960 h (no fine-tuning)",
+            # main has only pytorch_model.bin; the hub's safetensors conversion is pull request #2 (refs/pr/2)
+            revision="refs/pr/2",
         ),
         Preset(
             "tiny",

@@ -65,6 +65,7 @@ def git_blob_id(data: bytes) -> str:
 @dataclass
 class StandInHub:
     repos: dict[str, Repo] = field(default_factory=dict)
+    other_revisions: dict[tuple[str, str], Repo] = field(default_factory=dict)  # (repo id, ref) -> files
     requests: list[Request] = field(default_factory=list)
     silent: bool | str = False
     server_errors: int = 0
@@ -82,9 +83,15 @@ class StandInHub:
         self.cdn_url = f"http://127.0.0.1:{self.cdn.server_address[1]}"
 
     # -- set-up --
-    def add_repo(self, repo_id: str, files: dict[str, bytes], gated: bool = False) -> Repo:
-        self.repos[repo_id] = Repo(repo_id, dict(files), gated)
-        return self.repos[repo_id]
+    def add_repo(self, repo_id: str, files: dict[str, bytes], gated: bool = False, revision: str = "main") -> Repo:
+        """Serve ``files`` as ``repo_id`` at ``revision``: "main", or another ref such as a pull request's
+        "refs/pr/1" (the hub keeps a pull request's files apart from main's)."""
+        repo = Repo(repo_id, dict(files), gated)
+        if revision == "main":
+            self.repos[repo_id] = repo
+        else:
+            self.other_revisions[(repo_id, revision)] = repo
+        return repo
 
     def stop(self) -> None:
         """Stop both servers and drop their open connections: from now on, connections are refused."""
@@ -161,13 +168,19 @@ class _Handler(BaseHTTPRequestHandler):
             return self._cdn(path, body)
         if path == "/api/agent-harnesses":
             return self._json({"standardEnvVars": [], "harnesses": {}}, body)
-        if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/revision/([^/]+)", path):
+        if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/revision/(.+)", path):  # a ref may hold "/"
             return self._model_info(match[1], match[2], body)
         if match := re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path):
             return self._resolve(match[1], match[2], match[3], body)
         self._error(404, None, "Not found", body)
 
     def _repo(self, repo_id: str, revision: str, body: bool) -> Repo | None:
+        revision = unquote(revision)  # "refs%2Fpr%2F1" -> "refs/pr/1"
+        others = self.stand_in.other_revisions
+        other = others.get((repo_id, revision)) or next(
+            (repo for (name, _), repo in others.items() if name == repo_id and repo.sha == revision), None)
+        if other is not None:
+            return other
         repo = self.stand_in.repos.get(repo_id)
         if repo is None:
             self._error(401, "RepoNotFound", "Repository not found", body)

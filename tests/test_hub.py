@@ -429,6 +429,25 @@ def test_bin_only_repository(stand_in_hub):
     assert not any("pytorch_model.bin" in path for path in hub.paths())  # never downloaded
 
 
+def test_a_preset_reads_the_safetensors_of_a_pull_request_ref(stand_in_hub, tiny_repos, tiny_hubert):
+    """hubert-large-ls960-ft and hubert-base-ls960 keep only pytorch_model.bin on main; the hub's safetensors
+    conversion waits in a pull request. A preset naming that ref ("refs/pr/1") loads its safetensors."""
+    from transformers import HubertModel
+
+    from src.encoder import AudioEncoder
+    from src.loading import ModelSource, load_model, resolve_encoder
+
+    stand_in_hub.add_repo(BIN_ONLY, tiny_repos[HUBERT], revision="refs/pr/1")  # main stays pickle-only
+    base = resolve_encoder("tiny")
+    preset = Preset("pr-preset", BIN_ONLY, base.preset.config, revision="refs/pr/1")
+    model, info = load_model(ModelSource("pr-preset", base.config, BIN_ONLY, preset), HubertModel,
+                             weights="pretrained")
+    assert info.kind == "pretrained" and same_weights(AudioEncoder(model), tiny_hubert)
+    assert not any("pytorch_model.bin" in path for path in stand_in_hub.paths())
+    assert (ENCODER_PRESETS["hubert-large-ls960-ft"].revision, ENCODER_PRESETS["hubert-base-ls960"].revision,
+            ENCODER_PRESETS["hubert-xlarge-ls960-ft"].revision) == ("refs/pr/1", "refs/pr/2", "main")
+
+
 def test_converting_a_bin_only_repository(stand_in_hub, tiny_hubert, tmp_path):
     out, folder = run_main("tools/convert_to_safetensors.py", BIN_ONLY, str(tmp_path / "converted"))
     assert (folder / "model.safetensors").is_file() and (folder / "config.json").is_file()

@@ -62,7 +62,7 @@ _RUNS: dict[tuple[str, ...], tuple[str, object]] = {}
 
 
 def load_exercise(name: str):
-    """Import exercises/<name>.py as a module (the folder is not a package)."""
+    """Import exercises/<name>.py as a module (the folder is not a package). A fresh import each call."""
     spec = importlib.util.spec_from_file_location(f"exercise_{name}", ROOT / "exercises" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -101,3 +101,46 @@ def run_script(script: str, *args, cwd: Path, env: dict | None = None) -> subpro
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / ".hf-home"), **(env or {})}
     return subprocess.run([sys.executable, str(ROOT / "exercises" / script), *map(str, args)], cwd=cwd,
                           env=environment, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def run_inline(capsys, monkeypatch):
+    """Like `run_script`, in this process: ``src.cli.run(main)`` with ``sys.argv`` set, as the script does.
+    For cases that fail only after torch is imported, where a new process would cost seconds each."""
+    from src.cli import run
+
+    def run_inline(script: str, *args, cwd: Path) -> subprocess.CompletedProcess:
+        module = load_exercise(Path(script).stem)
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", [script, *map(str, args)])
+        capsys.readouterr()
+        try:
+            run(module.main)
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess([script, *args], status, out, err)
+
+    return run_inline
+
+
+def files_in(folder: Path) -> set[str]:
+    """Every file and folder below ``folder``, but the empty Hugging Face cache `run_script` gives it."""
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.relative_to(folder).parts[0] != ".hf-home"}
+
+
+def assert_fails_cleanly(runner, script: str, args: list, cwd: Path, *fragments: str) -> str:
+    """Exit status 2, stderr exactly one line naming the problem, no traceback, no new file. Returns the line."""
+    before = files_in(cwd)
+    result = runner(script, *args, cwd=cwd)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"{script}: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert files_in(cwd) == before  # no figure, no half-written temporary file
+    return lines[0]

@@ -14,49 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import load_exercise, run_script
-from src.cli import run
+from conftest import assert_fails_cleanly, files_in, run_script
 
-HF_HOME = ".hf-home"  # an empty Hugging Face cache inside the working directory: no weights to find
-EXERCISES = {f"{name}.py": load_exercise(name) for name in ("explore_audio", "explore_hubert", "count_params")}
-
-
-@pytest.fixture
-def run_inline(capsys, monkeypatch):
-    """Like `run_script`, in this process: ``src.cli.run(main)`` with ``sys.argv`` set, as the script does."""
-    def run_inline(name: str, *args: str, cwd) -> subprocess.CompletedProcess:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", [name, *map(str, args)])
-        capsys.readouterr()
-        try:
-            run(EXERCISES[name].main)
-            status = 0
-        except SystemExit as exit_:
-            status = exit_.code
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess([name, *args], status, out, err)
-
-    return run_inline
-
-
-def files_in(folder) -> set[str]:
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.relative_to(folder).parts[0] != HF_HOME}
-
-
-def assert_fails_cleanly(runner, script: str, args: list, cwd, *fragments: str) -> str:
-    """Exit status 2, stderr exactly one line naming the problem, no traceback, no new file. Returns the line."""
-    before = files_in(cwd)
-    result = runner(script, *args, cwd=cwd)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"{script}: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert files_in(cwd) == before  # no figure, no half-written temporary file
-    return lines[0]
 
 
 def noise(samples: int = 16_000) -> np.ndarray:

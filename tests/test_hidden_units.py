@@ -17,9 +17,8 @@ import pytest
 import soundfile as sf
 
 import conftest
-from conftest import ROOT, load_exercise, run_exercise, student_folder
+from conftest import ROOT, assert_fails_cleanly, load_exercise, run_exercise, student_folder
 from src.audio import predicted_frames
-from src.cli import run
 
 pytestmark = pytest.mark.bonus
 
@@ -340,40 +339,6 @@ def test_plot_path_option(tmp_path, test_wav):
 
 # ----- bad input: one line, exit status 2, no file left ----------------------------------------------------------
 
-@pytest.fixture
-def run_inline(capsys, monkeypatch):
-    """Like `run_script`, in this process: ``src.cli.run(main)`` with ``sys.argv`` set, as the script does."""
-    def run_inline(*args: str, cwd) -> subprocess.CompletedProcess:
-        monkeypatch.chdir(cwd)
-        monkeypatch.setattr(sys, "argv", [SCRIPT, *map(str, args)])
-        capsys.readouterr()
-        try:
-            run(hidden_units.main)
-            status = 0
-        except SystemExit as exit_:
-            status = exit_.code
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess([SCRIPT, *args], status, out, err)
-
-    return run_inline
-
-
-def assert_fails_cleanly(runner, args: list, cwd, *fragments: str) -> str:
-    """Exit status 2, stderr exactly one line naming the problem, no traceback, no new file. Returns the line."""
-    before = {p.name for p in cwd.iterdir()}
-    result = runner(*args, cwd=cwd)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"{SCRIPT}: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert {p.name for p in cwd.iterdir()} == before  # no figure, no half-written temporary file
-    return lines[0]
-
-
 def noise(samples: int) -> np.ndarray:
     return np.random.default_rng(0).uniform(-0.5, 0.5, samples).astype(np.float32)
 
@@ -410,17 +375,17 @@ BAD_INPUT = {
 @pytest.mark.parametrize("case", BAD_INPUT)
 def test_bad_input(tmp_path, run_inline, case):
     make, message = BAD_INPUT[case]
-    assert_fails_cleanly(run_inline, make(tmp_path), tmp_path, message)
+    assert_fails_cleanly(run_inline, SCRIPT, make(tmp_path), tmp_path, message)
 
 
 @pytest.mark.parametrize("case", ["not-audio", "fractional-clusters", "plot-missing-folder", "too-short"])
 def test_bad_input_script(tmp_path, case):
     """The same, as a real process."""
     make, message = BAD_INPUT[case]
-    assert_fails_cleanly(run_script, make(tmp_path), tmp_path, message)
+    assert_fails_cleanly(conftest.run_script, SCRIPT, make(tmp_path), tmp_path, message)
 
 
 def test_a_bad_plot_path_fails_before_any_work(tmp_path, run_inline, monkeypatch):
     """The path is checked before the audio is read: nothing is computed for a figure that cannot be saved."""
     monkeypatch.setattr(hidden_units, "load_audio", lambda *a, **k: pytest.fail("audio loaded before the check"))
-    assert_fails_cleanly(run_inline, ["--plot", "no-such-folder/units.png"], tmp_path, "does not exist")
+    assert_fails_cleanly(run_inline, SCRIPT, ["--plot", "no-such-folder/units.png"], tmp_path, "does not exist")

@@ -355,10 +355,10 @@ def test_explore_audio_silence_stays_finite(runs, unseen):
     result, _ = run_explore_audio(runs, unseen, "silence")
     mean, std, difference = need(result, "mean", "std", "by_hand_max_difference", exercise=AUDIO)
     normalised = plotted(result, clip)["normalised"]
-    numbers = {"mean": mean, "std": std, "your (x - mean) / sqrt(var + 1e-7) against the extractor": difference}
+    numbers = {"its mean": mean, "its std": std, "the difference between z_normalise and the extractor": difference}
     broken = [name for name, value in numbers.items() if not math.isfinite(value)]
     if broken or not np.all(np.isfinite(normalised)):
-        fail(f"{clip}: {', '.join(broken) or 'the normalised panel'} came out NaN, expected zeros: silence has "
+        fail(f"{clip}: {', '.join(broken) or 'the normalised panel'} came out NaN, expected 0: silence has "
              f"variance 0, and it is the epsilon 1e-7 inside sqrt(var + 1e-7) that keeps the division finite: "
              f"(x - mean) / sqrt(0 + 1e-7) = 0 / 0.000316 = 0. Without the epsilon it is 0 / 0 = NaN "
              f"(check z_normalise in src/audio.py)")
@@ -434,31 +434,40 @@ def test_explore_hubert_full_size():
              f"1280-dimensional vector (HuBERT-XLarge's hidden size)")
 
 
+def fail_on(problems: list[tuple[str, str]]) -> None:
+    """One message for several files: the first problem in full, with its concept; the others in short."""
+    if problems:
+        others = [short for _, short in problems[1:]]
+        fail(problems[0][0] + (f". Also wrong: {'; '.join(others)}" if others else ""))
+
+
 @pytest.mark.exercise2
 @pytest.mark.checkpoint("[1, N] in, [1, frames, dim] out, frames = floor((N - 400) / 320) + 1")
 def test_explore_hubert_shapes(runs, unseen):
     result, _ = hubert_tiny_run(runs, unseen)
     problems = []
     for what, n, file in hubert_files(result):
-        frames = expected_frames(n)
-        if abs(tuple(file["input_shape"])[-1] - n) > 1 or tuple(file["input_shape"])[0] != 1:
-            problems.append(f"{what}: input {list(file['input_shape'])}, expected [1, {n}] (16 kHz, a batch of "
-                            f"one: files at other rates are resampled, stereo is averaged)")
+        given = list(file["input_shape"])
+        if len(given) != 2 or given[0] != 1 or abs(given[-1] - n) > 1:
+            problems.append((f"{what}: input {given}, expected [1, {n}]: 16 kHz samples as a batch of one (files "
+                             f"at other rates are resampled when loading, stereo is averaged)",
+                             f"{what}: input {given}, expected [1, {n}]"))
             continue
-        n = tuple(file["input_shape"])[-1]
+        n = given[-1]
         frames = expected_frames(n)
-        output = tuple(file["output_shape"])
-        if output != (1, frames, TINY_WIDTH):
-            got = f"got {output[1]}" if len(output) == 3 else f"got shape {list(output)}"
-            problems.append(f"{what}: output {list(output)}, expected [1, {frames}, {TINY_WIDTH}]. HuBERT gives one "
-                            f"frame per 320 samples after a 400-sample window: {frame_formula(n)}, {got}; each "
-                            f"frame is a vector of the model's hidden size ({TINY_WIDTH} for --model tiny, 1280 for "
-                            f"HuBERT-XLarge)")
+        output = list(file["output_shape"])
+        if output != [1, frames, TINY_WIDTH]:
+            got = f"got {output[1]}" if len(output) == 3 else f"got shape {output}"
+            problems.append((f"{what}: output {output}, expected [1, {frames}, {TINY_WIDTH}]. HuBERT gives one "
+                             f"frame per 320 samples after a 400-sample window: {frame_formula(n)}, {got}; each "
+                             f"frame is a vector of the model's hidden size ({TINY_WIDTH} for --model tiny, 1280 "
+                             f"for HuBERT-XLarge)",
+                             f"{what}: output {output}, expected [1, {frames}, {TINY_WIDTH}]"))
         elif file["frames"] != frames or file["dim"] != TINY_WIDTH:
-            problems.append(f"{what}: reports {file['frames']} frames of {file['dim']} dimensions, but its output "
-                            f"is [1, {frames}, {TINY_WIDTH}]: the counts are the output's shape")
-    if problems:
-        fail("; ".join(problems))
+            problems.append((f"{what}: reports {file['frames']} frames of {file['dim']} dimensions, but its output "
+                             f"is [1, {frames}, {TINY_WIDTH}]: the counts are the output's shape",
+                             f"{what}: reports {file['frames']} frames of {file['dim']} dimensions"))
+    fail_on(problems)
 
 
 @pytest.mark.exercise2
@@ -467,16 +476,16 @@ def test_explore_hubert_predicted_frames(runs, unseen):
     result, _ = hubert_tiny_run(runs, unseen)
     problems = []
     for what, _, file in hubert_files(result):
-        n = tuple(file["input_shape"])[-1]
+        n = list(file["input_shape"])[-1]
         frames = expected_frames(n)
-        if file["predicted_frames"] != frames or file["frames"] != file["predicted_frames"]:
-            problems.append(f"{what} ({n} samples): {file['frames']} actual frames, {file['predicted_frames']} "
-                            f"predicted, expected both {frames}. HuBERT gives one frame per 320 samples after a "
-                            f"400-sample window: {frame_formula(n)}, got {file['predicted_frames']} predicted "
-                            f"(the stride is 5 x 2 x 2 x 2 x 2 x 2 x 2 = 320 samples, 20 ms; the window 400 "
-                            f"samples, 25 ms)")
-    if problems:
-        fail("; ".join(problems))
+        actual, predicted = file["frames"], file["predicted_frames"]
+        if predicted != frames or actual != predicted:
+            problems.append((f"{what} ({n} samples): {actual} actual frames, {predicted} predicted, expected both "
+                             f"{frames}. HuBERT gives one frame per 320 samples after a 400-sample window: "
+                             f"{frame_formula(n)}, got {predicted} predicted (the stride is 5 x 2 x 2 x 2 x 2 x 2 x "
+                             f"2 = 320 samples, 20 ms; the window 400 samples, 25 ms)",
+                             f"{what} ({n} samples): {actual} actual, {predicted} predicted, expected {frames}"))
+    fail_on(problems)
 
 
 @pytest.mark.exercise2
@@ -485,18 +494,18 @@ def test_explore_hubert_reduction(runs, unseen):
     result, _ = hubert_tiny_run(runs, unseen)
     problems = []
     for what, _, file in hubert_files(result):
-        n = tuple(file["input_shape"])[-1]
+        n = list(file["input_shape"])[-1]
         frames = expected_frames(n)
         reduction, ms = n / frames, 1000 * n / RATE / frames
         if not (math.isclose(file["reduction"], reduction, rel_tol=1e-3)
                 and math.isclose(file["ms_per_frame"], ms, rel_tol=1e-3)):
-            problems.append(f"{what}: {file['reduction']:.1f}x fewer time steps and {file['ms_per_frame']:.1f} ms "
-                            f"per frame, expected {n} samples / {frames} frames = {reduction:.1f}x and "
-                            f"{1000 * n / RATE:.1f} ms / {frames} = {ms:.1f} ms: one frame per 320-sample "
-                            f"stride (20 ms at 16 kHz), each computed from a 400-sample (25 ms) window, so the "
-                            f"time axis shrinks about 320x")
-    if problems:
-        fail("; ".join(problems))
+            got = f"{file['reduction']:.1f}x fewer time steps and {file['ms_per_frame']:.1f} ms per frame"
+            problems.append((f"{what}: {got}, expected {n} samples / {frames} frames = {reduction:.1f}x and "
+                             f"{1000 * n / RATE:.1f} ms / {frames} = {ms:.1f} ms: one frame per 320-sample stride "
+                             f"(20 ms at 16 kHz), each computed from a 400-sample (25 ms) window, so the time axis "
+                             f"shrinks about 320x",
+                             f"{what}: {got}, expected {reduction:.1f}x and {ms:.1f} ms"))
+    fail_on(problems)
 
 
 @pytest.mark.exercise2

@@ -77,7 +77,8 @@ PLANTS = [
     Plant("a wrong stride in the CNN's configuration", "src/presets.py",
           "HUBERT_CONV_STRIDE = (5, 2, 2, 2, 2, 2, 2)", "HUBERT_CONV_STRIDE = (5, 2, 2, 2, 2, 2, 3)",
           2, "[1, N] in, [1, frames, dim] out, frames = floor((N - 400) / 320) + 1",
-          "HuBERT gives one frame per 320 samples after a 400-sample window: floor((48000 - 400) / 320) + 1 = 149, got 100"),
+          "HuBERT gives one frame per 320 samples after a 400-sample window: floor((48000 - 400) / 320) + 1 = 149, "
+          "got 100"),
     Plant("encoder LoRA on v_proj instead of q_proj, k_proj", "src/asr_config.py",
           'encoder_lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj"])',
           'encoder_lora_targets: list[str] = field(default_factory=lambda: ["v_proj"])',

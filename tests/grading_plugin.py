@@ -17,9 +17,11 @@ How a test joins the summary:
   (``pytest.skip`` or a skip marker); an expected failure (xfail) counts as passed. A selected check that
   never ran (``-x`` stopped the session early) is counted as "not run".
 
-With ``-m`` naming a group or ``grading``, a test module that fails to import (a student's exercise with a
-syntax error, imported by the module) no longer interrupts the run: the other checks still run, and the
-checkpoints of the broken exercise fail with the error. Nothing is printed when no graded test ran. Loaded from ``tests/conftest.py`` with
+When ``-m`` selects graded checks (``grading``, ``grading and not slow``, ``exercise1``, ...), a test module
+that fails to import (a student's exercise with a syntax error, imported at the top of the module) no longer
+interrupts the run: the other checks still run, and the broken exercise's checkpoints fail with the error.
+
+Nothing is printed when no graded test ran. Loaded from ``tests/conftest.py`` with
 ``pytest_plugins = ["grading_plugin"]``. Each run registers its own `GradeBook`, so one process can hold
 several runs (pytester's in-process runs do).
 """

@@ -42,8 +42,10 @@ def main(argv: list[str] | None = None) -> dict:
                        encoder_lora_rank=args.encoder_lora_rank, encoder_lora_targets=args.encoder_lora_targets,
                        decoder_lora_rank=args.decoder_lora_rank, decoder_lora_targets=args.decoder_lora_targets)
     result = count(config)
-    adapted = {part: sorted({name.split(".")[-2] for name, _ in getattr(result["model"], part).named_parameters()
-                             if "lora_A" in name}) for part in ("encoder", "decoder")}
+    # the layers holding adapters: "...attention.q_proj.lora_A.default.weight" -> "q_proj"
+    adapted = {part: sorted({name.split(".lora_A.")[0].rsplit(".", 1)[-1]
+                             for name, _ in getattr(result["model"], part).named_parameters() if ".lora_A." in name})
+               for part in ("encoder", "decoder")}
     return {**{name: {"total": c.total, "trainable": c.trainable, "frozen": c.frozen,
                       "trainable_percent": c.trainable_percent} for name, c in result["summary"].items()},
             "adapted_modules": adapted, "projector_stack": config.projector_stack,

@@ -170,3 +170,25 @@ def test_names_outcomes_and_groups_from_every_kind_of_test(pytester):
 def test_markers_are_registered_in_pyproject(request):
     registered = {line.split(":")[0].split("(")[0] for line in request.config.getini("markers")}
     assert {"grading", "exercise1", "exercise2", "exercise3", "bonus", "homework", "checkpoint"} <= registered
+
+
+def test_a_module_that_cannot_be_imported_does_not_stop_grading(suite):
+    """A student's syntax error breaks the import of a test module: with -m grading the other checks still
+    run and the summary is printed; without it pytest stops at the collection error, as usual."""
+    suite.makepyfile(test_broken="import this_module_does_not_exist\n")
+    result = suite.runpytest("-m", "grading")
+    result.assert_outcomes(passed=2, failed=3, skipped=1, deselected=1, errors=1)
+    assert grade_lines(result)[0].startswith("Exercise 1 (explore_audio.py): 1/3 checks passed")
+    interrupted = suite.runpytest("-m", "not grading")
+    interrupted.assert_outcomes(errors=1)
+    assert "Interrupted: 1 error during collection" in interrupted.stdout.str()
+
+
+@pytest.mark.parametrize("markexpr, graded", [
+    ("grading", True), ("grading and not slow", True), ("exercise1", True), ("exercise1 or exercise2", True),
+    ("(homework)", True), ("not grading", False), ("slow", False), ("", False), ("exercise1 and not grading", False),
+])
+def test_which_mark_expressions_are_grading_runs(markexpr, graded):
+    from grading_plugin import selects_graded_checks
+
+    assert selects_graded_checks(markexpr) is graded

@@ -38,9 +38,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     from src.asr_config import ASRConfig
 
-    config = ASRConfig(encoder=args.encoder, decoder=args.decoder,
-                       encoder_lora_rank=args.encoder_lora_rank, encoder_lora_targets=args.encoder_lora_targets,
-                       decoder_lora_rank=args.decoder_lora_rank, decoder_lora_targets=args.decoder_lora_targets)
+    chosen = {name: value for name, value in vars(args).items() if value is not None}  # the rest: ASRConfig's
+    config = ASRConfig(**chosen)
     result = count(config)
     # the layers holding adapters: "...attention.q_proj.lora_A.default.weight" -> "q_proj"
     adapted = {part: sorted({name.split(".lora_A.")[0].rsplit(".", 1)[-1]
@@ -70,16 +69,21 @@ def parse_args(argv: list[str] | None):
     from src.presets import DECODER_PRESETS, ENCODER_PRESETS
 
     parser = ArgumentParser(prog="count_params.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--encoder", default="hubert-xlarge-ls960-ft",
-                        help=f"HuBERT preset ({', '.join(ENCODER_PRESETS)}), hub id or local folder")
-    parser.add_argument("--decoder", default="qwen3-8b",
-                        help=f"decoder preset ({', '.join(DECODER_PRESETS)}), hub id or local folder")
-    parser.add_argument("--encoder-lora-rank", type=non_negative_int, default=8, help="0 = no encoder adapters")
-    parser.add_argument("--encoder-lora-targets", type=module_names, default="q_proj,k_proj",
-                        help="comma-separated names of the encoder's linear layers to adapt")
-    parser.add_argument("--decoder-lora-rank", type=non_negative_int, default=8, help="0 = no decoder adapters")
-    parser.add_argument("--decoder-lora-targets", type=module_names, default="q_proj,v_proj",
-                        help="comma-separated names of the decoder's linear layers to adapt")
+    # No defaults here: what is not given comes from ASRConfig (src/asr_config.py), the course's model.
+    parser.add_argument("--encoder", help=f"HuBERT preset ({', '.join(ENCODER_PRESETS)}), hub id or local folder "
+                                          "(default: ASRConfig's, hubert-xlarge-ls960-ft)")
+    parser.add_argument("--decoder", help=f"decoder preset ({', '.join(DECODER_PRESETS)}), hub id or local folder "
+                                          "(default: ASRConfig's, qwen3-8b)")
+    parser.add_argument("--encoder-lora-rank", type=non_negative_int,
+                        help="0 = no encoder adapters (default: ASRConfig's, 8)")
+    parser.add_argument("--encoder-lora-targets", type=module_names,
+                        help="comma-separated names of the encoder's linear layers to adapt (default: ASRConfig's, "
+                             "q_proj,k_proj)")
+    parser.add_argument("--decoder-lora-rank", type=non_negative_int,
+                        help="0 = no decoder adapters (default: ASRConfig's, 8)")
+    parser.add_argument("--decoder-lora-targets", type=module_names,
+                        help="comma-separated names of the decoder's linear layers to adapt (default: ASRConfig's, "
+                             "q_proj,v_proj)")
     return parser.parse_args(argv)
 
 

@@ -3,6 +3,7 @@ script a student runs. All offline: HuBERT gets random weights, and `--model tin
 not the point."""
 
 import math
+import re
 import os
 import stat
 import subprocess
@@ -249,3 +250,18 @@ def test_count_params_script_prints_the_table(tmp_path):
             if line.split() and line.split()[0] in DEFAULT_TABLE}
     assert rows == {component: [f"{total:,}", f"{trainable:,}", f"{frozen:,}", f"{percent}%"]
                     for component, (total, trainable, frozen, percent) in DEFAULT_TABLE.items()}
+
+
+def test_count_params_defaults_are_asrconfigs(capsys):
+    """count_params has no defaults of its own: what --help names as the default is ASRConfig's value."""
+    from src.asr_config import ASRConfig
+
+    with pytest.raises(SystemExit):
+        count_params.parse_args(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    shown = re.findall(r"--([\w-]+) \S+ .*?\(default: ASRConfig's, ([^)]+)\)", help_text)
+    config = ASRConfig()
+    assert len(shown) == 6, help_text
+    for option, value in shown:
+        actual = getattr(config, option.replace("-", "_"))
+        assert value == (",".join(actual) if isinstance(actual, list) else str(actual)), option

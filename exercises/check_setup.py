@@ -172,7 +172,7 @@ def check_disk(setup: Setup) -> Result:
     if need is None:
         return ok(f"{text}; the size of the download is not known yet")
     text += f"; the weights need {setup.download_text()}"
-    fix = "free some space, or set HF_HOME to a folder on a larger disk (the cache moves with it)"
+    fix = "free some space, or set HF_HOME to a folder on a larger disk (the cache is then in that folder)"
     if free < need:
         return fail(text, fix) if setup.download else warn(text, fix + "; exercise 2 runs with random weights")
     return ok(text) if free >= need + DISK_SPARE else warn(f"{text}, leaving less than {gb(DISK_SPARE)}", fix)

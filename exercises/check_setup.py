@@ -129,8 +129,8 @@ def check_hub(setup: Setup) -> Result:
         setup.hub_error = err
         return warn(err.cause, err.fix)
     setup.hub_answered = True
-    return ok(f"{constants.ENDPOINT} answered in {time.monotonic() - started:.1f} s; {setup.hub_id}: "
-              f"{gb(setup.download_bytes)} to download (weights and config)")
+    return ok(f"{constants.ENDPOINT} answered in {time.monotonic() - started:.1f} s; {setup.hub_id} has "
+              f"{gb(setup.download_bytes)} of safetensors weights and config")
 
 
 def check_memory(setup: Setup) -> Result:

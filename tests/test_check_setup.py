@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, load_exercise, run_script
-from test_hub import BIN_ONLY, HUBERT, TEST_LIMITS, stand_in_hub, tiny_hubert, tiny_repos  # noqa: F401 - fixtures
+from test_hub import BIN_ONLY, HUBERT, SHARDED, TEST_LIMITS, stand_in_hub, tiny_hubert, tiny_repos  # noqa: F401 - fixtures
 from test_lecture import benchmark_results
 
 check_setup = load_exercise("check_setup")
@@ -290,7 +290,14 @@ def test_a_silent_hub_is_a_warning_in_bounded_time(stand_in_hub, plenty_of_memor
 
 
 @pytest.mark.hub
-def test_a_repository_with_only_pickled_weights(stand_in_hub, plenty_of_memory):
+def test_what_the_repository_holds(stand_in_hub, plenty_of_memory):
+    """Sharded weights are counted shard by shard; pickled-only weights are a warning naming the converter."""
+    _, report = run_main("--model", SHARDED)
+    files = stand_in_hub.repos[SHARDED].files
+    assert any(name.startswith("model-") for name in files)
+    expected = check_setup.gb(sum(len(data) for data in files.values()))  # config, index, shards: all of it
+    assert rows(report)["Hub"]["detail"].endswith(f"{SHARDED} has {expected} of safetensors weights and config")
+
     _, report = run_main("--model", BIN_ONLY)
     hub = rows(report)["Hub"]
     assert hub["status"] == "warn" and "only pytorch_model.bin" in hub["detail"]

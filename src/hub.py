@@ -191,6 +191,28 @@ def fetch_config(repo_id: str, *, revision: str = "main", on_progress: Callable[
     return snapshot / CONFIG
 
 
+def download_size(repo_id: str, *, revision: str = "main", on_progress: Callable[[str], None] | None = None) -> int:
+    """The bytes `fetch_model` would download for ``repo_id`` (config.json and the safetensors weights),
+    asked of the hub and never of the cache: the file list, then one look-up per file, bounded as a fetch is.
+
+    For checking that the hub answers before a download. Raises what `fetch_model` raises before it downloads
+    anything (`HubOfflineError` when HF_HUB_OFFLINE is set, `BinOnlyRepoError`, ...)."""
+    from huggingface_hub import constants
+
+    if constants.is_offline_mode():
+        raise HubOfflineError("offline: HF_HUB_OFFLINE is set, so the hub is not asked",
+                              "unset HF_HUB_OFFLINE to reach the hub")
+    fetch = _Fetch(repo_id, revision, on_progress)
+    fetch.deadline = time.monotonic() + fetch.limits.deadline
+    commit, names = fetch._retrying("the file list", fetch._list_files)
+    wanted = _model_files(repo_id, names)
+    if SAFETENSORS_INDEX in wanted:  # the shards, as the hub names them beside their index
+        wanted += [name for name in names if name.endswith(".safetensors")]
+    sizes = [fetch._retrying(name, lambda timeout, n=name: fetch._metadata(n, commit, timeout)).size
+             for name in wanted]
+    return sum(size or 0 for size in sizes)
+
+
 def fetch_files(repo_id: str, patterns: Iterable[str], *, required: Iterable[str] = (), revision: str = "main",
                 on_progress: Callable[[str], None] | None = None) -> Path:
     """A local folder with every file of ``repo_id`` whose name matches one of ``patterns`` (fnmatch style).

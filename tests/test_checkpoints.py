@@ -144,6 +144,9 @@ def unseen(tmp_path_factory):
         # lengths around HuBERT's frame boundaries: noise, so nothing is silent
         **{f"noise_{n}": (lambda n=n: (rng.uniform(-0.3, 0.3, n).astype(np.float32), RATE))
            for n in (400, 720, 16_400, 160_000)},
+        # 11 s at 44.1 kHz, stereo, speech-like pitch glides: 176,000 samples at 16 kHz, 549 HuBERT frames
+        "stereo_44k_11s": lambda: (np.stack([sine(180, 485_100, 44_100, 0.3) + sine(2_500, 485_100, 44_100, 0.05),
+                                             sine(240, 485_100, 44_100, 0.2)], axis=1), 44_100),
         # 1.70 s at 44.1 kHz, stereo: 27,200 samples at 16 kHz
         "stereo_44k_short": lambda: (np.stack([sine(300, 74_970, 44_100, 0.3), sine(500, 74_970, 44_100, 0.3)],
                                               axis=1), 44_100),
@@ -699,3 +702,82 @@ def test_count_params_smollm3(runs):
              f"is 2048 wide) + decoder adapters 36 x 64 x ((2048 + 2048) + (2048 + 512)) = {decoder_adapters:,}; "
              f"got encoder {result['encoder']['trainable']:,}, projector {result['projector']['trainable']:,}, "
              f"decoder {result['decoder']['trainable']:,}")
+
+
+# =====================================================================================================================
+# Bonus: hidden_units.py
+# =====================================================================================================================
+
+UNITS = "hidden_units.py"
+HOP = 160  # samples (10 ms) between MFCC frames: 100 per second, twice HuBERT's rate
+
+
+def units_run(runs: Runs, *args: str) -> list[dict]:
+    _, result, _ = runs("hidden_units", *args)
+    [files] = need(result, "files", exercise=UNITS)
+    return files
+
+
+@pytest.mark.bonus
+@pytest.mark.checkpoint("the sample: 298 MFCC frames at 100 Hz, 149 HuBERT frames, one 50 Hz label per HuBERT frame")
+def test_hidden_units_frames(runs):
+    [sample] = units_run(runs)
+    samples, mfcc, hubert, labels = need(sample, "samples", "mfcc_frames", "hubert_frames", "labels_50hz",
+                                         exercise=UNITS)
+    if mfcc != (samples - WINDOW) // HOP + 1:
+        fail(f"the sample: {mfcc} MFCC frames, expected floor(({samples} - {WINDOW}) / {HOP}) + 1 = "
+             f"{(samples - WINDOW) // HOP + 1}: one 25 ms window every 10 ms (100 Hz), with no padding")
+    if hubert != expected_frames(samples):
+        fail(f"the sample: {hubert} HuBERT frames, expected {frame_formula(samples)}: HuBERT makes one frame "
+             f"every 320 samples (50 Hz)")
+    if labels != hubert:
+        fail(f"the sample: {labels} labels at 50 Hz for {hubert} HuBERT frames: the 50 Hz model learns every "
+             f"second 100 Hz unit (units[::2]), one per HuBERT frame")
+
+
+@pytest.mark.bonus
+@pytest.mark.checkpoint("an unseen 11 s, 44.1 kHz stereo file gives 549 HuBERT frames")
+def test_hidden_units_unseen_file(runs, unseen):
+    [clip] = units_run(runs, str(unseen("stereo_44k_11s")))
+    samples, hubert = need(clip, "samples", "hubert_frames", exercise=UNITS)
+    if samples != 176_000:
+        fail(f"an unseen 11 s, 44.1 kHz stereo file: {samples} samples, expected 11 s x 16,000 = 176,000: "
+             f"loading down-mixes to mono and resamples to 16 kHz")
+    if hubert != 549:
+        fail(f"an unseen 11 s file: {hubert} HuBERT frames, expected {frame_formula(176_000)}")
+
+
+@pytest.mark.bonus
+@pytest.mark.checkpoint("every frame gets a unit, at most --clusters distinct ones")
+def test_hidden_units_are_cluster_ids(runs):
+    [sample] = units_run(runs, "--clusters", "20")
+    units, mfcc, distinct = need(sample, "units", "mfcc_frames", "distinct_units", exercise=UNITS)
+    if len(units) != mfcc:
+        fail(f"the sample: {len(units)} units for {mfcc} MFCC frames: k-means gives every frame the id of its "
+             f"nearest cluster centre")
+    if not set(units) <= set(range(20)) or distinct != len(set(units)):
+        fail(f"the sample with --clusters 20: unit ids {sorted(set(units))[:5]}..., {distinct} said distinct: "
+             f"a unit is a cluster id from 0 to 19, and there are at most 20")
+
+
+@pytest.mark.bonus
+@pytest.mark.checkpoint("the silent stretches fall into one or two units")
+def test_hidden_units_silence(runs):
+    [sample] = units_run(runs)
+    units, silent = need(sample, "units", "silent", exercise=UNITS)
+    silent_units = [unit for unit, quiet in zip(units, silent) if quiet]
+    if not silent_units:
+        fail("the sample: no frame was found silent, but test.wav ends with half a second of silence")
+    share = max(silent_units.count(unit) for unit in set(silent_units)) / len(silent_units)
+    if share < 0.8:
+        fail(f"the sample: the most common unit covers only {share:.0%} of the silent frames: similar frames "
+             f"(silence looks alike) should share a cluster, found without any label")
+
+
+@pytest.mark.bonus
+@pytest.mark.checkpoint("the same seed gives the same units")
+def test_hidden_units_seeded(runs):
+    [first], [second] = units_run(runs), units_run(runs, "--seed", "0")
+    if need(first, "units", exercise=UNITS) != need(second, "units", exercise=UNITS):
+        fail("the sample, run twice with seed 0, gave different units: k-means starts from random centres, so "
+             "fix its random_state (the seed) to make the units reproducible")

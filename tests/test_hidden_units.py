@@ -1,5 +1,6 @@
 """The bonus exercise, exercises/hidden_units.py: HuBERT's first-round targets (k-means units of 39-dim MFCCs)
-computed from the audio itself. Offline and model-free; every test is marked ``bonus``.
+computed from the audio itself. Offline and model-free. These are the instructors' tests (exact output too);
+the graded checkpoints of the bonus are in tests/test_checkpoints.py.
 
 What is checked is what the lecture says: 298 MFCC frames and 149 HuBERT frames for the 3-second sample,
 every second unit lines up with a HuBERT frame, k-means finds the silence without being told, the same
@@ -20,7 +21,6 @@ import conftest
 from conftest import ROOT, assert_fails_cleanly, load_exercise, run_exercise, student_folder
 from src.audio import predicted_frames
 
-pytestmark = pytest.mark.bonus
 
 hidden_units = load_exercise("hidden_units")
 SCRIPT = "hidden_units.py"

@@ -83,7 +83,7 @@ PLANTS = [
           'encoder_lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj"])',
           'encoder_lora_targets: list[str] = field(default_factory=lambda: ["v_proj"])',
           3, "1,966,080 trainable in the encoder: LoRA r=8 on q_proj and k_proj",
-          "puts the encoder's LoRA on ['v_proj'], expected q_proj and k_proj"),
+          "the encoder's adapters sit on ['v_proj'], expected on q_proj and k_proj"),
     Plant("projector stacking 4 frames", "src/asr_config.py",
           "projector_stack: int = 5", "projector_stack: int = 4",
           3, "138,422,528 trainable in the projector: 5 frames stacked, 6400 -> 8192 -> 4096",

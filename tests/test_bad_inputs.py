@@ -175,6 +175,7 @@ def test_a_figure_that_cannot_be_saved_leaves_no_file(tmp_path):
 
 # ----- models and option values ------------------------------------------------------------------------------
 
+@pytest.mark.slow  # a whole process that imports torch: seconds
 def test_unknown_decoder_script(tmp_path):
     assert_fails_cleanly(run_script, "count_params.py", ["--decoder", "nope"], tmp_path,
                          "unknown decoder 'nope': use a preset (qwen3-8b, qwen3-1.7b, qwen3-0.6b, smollm3-3b, tiny)")
@@ -197,6 +198,7 @@ def test_unknown_model(tmp_path, run_inline, script, args, message):
     assert_fails_cleanly(run_inline, script, args, tmp_path, message)
 
 
+@pytest.mark.slow  # a whole process that imports torch: seconds
 def test_pretrained_weights_offline(tmp_path):
     """No network and nothing in the cache: ``--weights pretrained`` says, on one line, that the weights are
     unavailable and how to get them (no progress line first: nothing was built)."""

@@ -55,6 +55,7 @@ def plenty_of_memory(monkeypatch):
 
 
 # ----- offline, here --------------------------------------------------------------------------------------------
+@pytest.mark.slow  # a whole process that imports torch: seconds
 def test_offline_script_is_ready_with_the_weights_missing(tmp_path):
     """The student's first run before class: offline, nothing downloaded yet. Ready (exit 0); the missing weights
     are a warning with the command that downloads them."""

@@ -316,6 +316,7 @@ def run_script(*args: str, cwd) -> subprocess.CompletedProcess:
     return conftest.run_script(SCRIPT, *args, cwd=cwd)
 
 
+@pytest.mark.slow  # a whole process that imports torch: seconds
 def test_plot_writes_one_png_and_nothing_else(tmp_path):
     import matplotlib.image
 

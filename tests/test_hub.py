@@ -256,6 +256,7 @@ def test_silent_hub_without_cache_falls_back_or_fails_in_bounded_time(stand_in_h
     assert "did not answer within 2 s" in message and "open any web page to log in" in message
 
 
+@pytest.mark.slow  # a whole process that imports torch: seconds
 def test_silent_hub_with_the_real_limits(stand_in_hub, monkeypatch):
     """The default limits: a silent hub is given up on after one 10-second wait (with huggingface_hub's
     once-a-day agent look-up already done; it would add 3 s)."""

@@ -19,15 +19,17 @@ import shutil
 import struct
 import sys
 import time
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import BENCH_DIR as BENCH  # noqa: E402
-from harness import GB, REPO, WORK, ChildResult, loadavg, machine_info, median, run_child  # noqa: E402
+from harness import BENCH_DIR as BENCH, GB, REPO, WORK, ChildResult, loadavg, machine_info, median  # noqa: E402
+from harness import run_child  # noqa: E402
 from report import Case, gb, headline, ratio, secs, write_report  # noqa: E402
 
 PY = sys.executable
 EX = REPO / "exercises"
+HUBERT = [PY, EX / "explore_hubert.py"]
 TEST_WAV = REPO / "assets" / "test.wav"
 XLARGE_PARAMS = 962_497_408  # HubertModel parameters of hubert-xlarge-ls960-ft (count_params.py: encoder, frozen)
 WEIGHT_BYTES = XLARGE_PARAMS * 4  # fp32: 3.85 GB
@@ -92,10 +94,6 @@ class Bench:
         return path
 
 
-def hubert(*args):
-    return [PY, EX / "explore_hubert.py", *args]
-
-
 def phase(runs, index, patterns=OURS):
     return median([r.phases(patterns)[index] for r in runs])
 
@@ -143,7 +141,7 @@ def case_count(bench: Bench) -> Case:
 
 def case_random(bench: Bench) -> Case:
     case = Case(2, "HuBERT-XLarge, random weights, on assets/test.wav (explore_hubert.py --weights random)")
-    ours, base = bench.pairs(hubert("--weights", "random"),
+    ours, base = bench.pairs([*HUBERT, "--weights", "random"],
                              [PY, BENCH / "baselines" / "hubert_random_plain.py", TEST_WAV], "case2")
     limit = 1.15 * WEIGHT_BYTES
     compare(case, ours, base, "ratio <= 0.6", wall(ours) / wall(base) <= 0.6, f"<= 1.15 x weights = {gb(limit)}",
@@ -183,7 +181,7 @@ def case_pretrained(bench: Bench) -> Case:
         with open(f, "rb") as handle:
             while handle.read(1 << 20):  # small reads: the parent's RSS is every child's floor
                 pass
-    ours, base = bench.pairs(hubert("--model", CHECKPOINT, "--weights", "pretrained"),
+    ours, base = bench.pairs([*HUBERT, "--model", CHECKPOINT, "--weights", "pretrained"],
                              [PY, BENCH / "baselines" / "hubert_pretrained_plain.py", CHECKPOINT, TEST_WAV], "case3")
     if not all(r.first(r"^Loading ") for r in ours):
         raise CaseError("explore_hubert did not load the pretrained weights (no 'Loading ...' line)")
@@ -229,8 +227,8 @@ def case_long(bench: Bench) -> Case:
     case = Case(5, f"Long audio: a {minutes:g}-minute clip (explore_hubert.py, explore_audio.py)")
     short, long = bench.clip(60.0, "clip_1min.wav"), bench.clip(minutes * 60.0, f"clip_{minutes:g}min.wav")
     figure = WORK / f"explore_audio_{minutes:g}min.png"
-    shorts = bench.runs(hubert("--weights", "random", short), "case5-hubert-1min")
-    longs = bench.runs(hubert("--weights", "random", long), f"case5-hubert-{minutes:g}min", n=1, timeout=3600)
+    shorts = bench.runs([*HUBERT, "--weights", "random", short], "case5-hubert-1min")
+    longs = bench.runs([*HUBERT, "--weights", "random", long], f"case5-hubert-{minutes:g}min", n=1, timeout=3600)
     audios = bench.runs([PY, EX / "explore_audio.py", long, "-o", figure], "case5-explore_audio")
     per_min = [phase(longs, 3) / minutes, phase(shorts, 3)]
     limit = WEIGHT_BYTES + 2 * GB
@@ -294,9 +292,9 @@ def case_tests(bench: Bench) -> Case:
 
 def case_dtype(bench: Bench) -> Case:
     case = Case(8, "Half precision: explore_hubert.py --weights random --dtype bfloat16 / float16")
-    ours, fp32 = bench.pairs(hubert("--weights", "random", "--dtype", "bfloat16"), hubert("--weights", "random"),
+    ours, fp32 = bench.pairs([*HUBERT, "--weights", "random", "--dtype", "bfloat16"], [*HUBERT, "--weights", "random"],
                              "case8-bfloat16")
-    fp16 = bench.runs(hubert("--weights", "random", "--dtype", "float16"), "case8-float16", check=False)
+    fp16 = bench.runs([*HUBERT, "--weights", "random", "--dtype", "float16"], "case8-float16", check=False)
     agree = bench.json([PY, BENCH / "probes" / "dtype_agreement.py", TEST_WAV, "--dtype", "bfloat16",
                         "--dtype", "float16"], "case8-agreement")
     compare(case, ours, fp32, rss_target="<= 2.8 GB", rss_ok=peak(ours) <= 2.8 * GB, prefix="bfloat16: ")
@@ -375,8 +373,9 @@ def main() -> int:
         case_started, case_load = time.perf_counter(), loadavg()
         try:
             case = function(bench)
-        except CaseError as err:
-            case = Case(number, text, details=["```text", str(err), "```"])
+        except Exception as err:  # a child failed (CaseError) or a bug: say so in the report and go on
+            case = Case(number, text, details=["```text", str(err) if isinstance(err, CaseError)
+                                               else traceback.format_exc(), "```"])
             case.row("the case could not finish (see below)", "error", target="runs", ok=False)
         case.seconds = time.perf_counter() - case_started
         case.load = f"{case_load} at the start, {loadavg()} at the end"

@@ -61,6 +61,8 @@ def write_report(path: Path, cases: list[Case], machine: dict, extra: dict) -> N
                   "|---|---|---|---|---|---|",
                   *["| " + " | ".join(r.values()) + " |" for r in c.rows],
                   *(["", *c.details] if c.details else [])]
+        while lines[-1] == "":  # a case whose notes end with a blank line
+            lines.pop()
     path.write_text("\n".join(lines).rstrip() + "\n")
 
 

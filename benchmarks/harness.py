@@ -259,7 +259,9 @@ def _git(*args: str) -> str:
 
 def machine_info() -> dict[str, str]:
     """What the figures were measured on; the parent reads it without importing torch."""
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    # The reports this harness writes do not make the measured code dirty.
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/RESULTS.md",
+                 ":!benchmarks/results.json")
     ram, swap = _meminfo_gb("MemTotal"), _meminfo_gb("SwapTotal")
     return {
         "date": datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"),

@@ -4,7 +4,8 @@
 before the start to the reap, peak RSS from ``ru_maxrss``, which on Linux covers the child and every
 descendant it waited for) and timestamps every line the child writes. When a line arrives the child's
 current and peak RSS are read from ``/proc/<pid>/status``, so a script's own progress lines ("Building ...",
-"ready in ...") become memory checkpoints without changing the script.
+"Encoding ...") become time and memory checkpoints without changing the script; the RSS is also sampled
+every ``SAMPLE_S`` seconds, so a long run's memory over time is known even where it prints nothing.
 
 This module uses only the standard library: the parent process stays light and never imports torch.
 """
@@ -28,6 +29,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 WORK = BENCH_DIR / ".work"
 LOGS = WORK / "logs"
+PYCACHE = WORK / "pycache"  # children's compiled bytecode (PYTHONPYCACHEPREFIX): warm, and outside the venv
+SAMPLE_S = 0.25
 
 GB = 1e9  # figures are reported in decimal GB (10^9 bytes), like "3.85 GB of weights"
 
@@ -60,6 +63,7 @@ class ChildResult:
     log: Path | None = None
     timed_out: bool = False
     floor_kib: int | None = None  # the parent's RSS when the child started: the least ru_maxrss can show
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, VmRSS KiB)
 
     @property
     def ok(self) -> bool:
@@ -69,34 +73,46 @@ class ChildResult:
     def peak_gb(self) -> float:
         return self.maxrss_kib * 1024 / GB
 
-    def first(self, pattern: str, stream: str | None = None) -> Line | None:
-        """The first line matching the regular expression ``pattern`` (optionally only on one stream)."""
+    def first(self, pattern: str) -> Line | None:
+        """The first line matching the regular expression ``pattern``."""
         regex = re.compile(pattern)
-        for line in self.lines:
-            if (stream is None or line.stream == stream) and regex.search(line.text):
-                return line
-        return None
-
-    def all(self, pattern: str) -> list[Line]:
-        regex = re.compile(pattern)
-        return [line for line in self.lines if regex.search(line.text)]
+        return next((line for line in self.lines if regex.search(line.text)), None)
 
     def stdout(self) -> str:
         return "\n".join(line.text for line in self.lines if line.stream == "out")
 
-    def stderr(self) -> str:
-        return "\n".join(line.text for line in self.lines if line.stream == "err")
-
     def tail(self, n: int = 15) -> str:
         return "\n".join(f"[{line.stream}] {line.text}" for line in self.lines[-n:])
 
+    def marks(self, patterns) -> list[float | None]:
+        """Seconds since the start at the first line matching each pattern, then at the last line and the exit."""
+        return [getattr(self.first(p), "t", None) for p in patterns] + [
+            self.lines[-1].t if self.lines else None, self.wall_s]
+
+    def phases(self, patterns) -> list[float | None]:
+        """Durations between successive marks, from the start: len(patterns) + 2 phases (the last: shutdown)."""
+        marks = [0.0, *self.marks(patterns)]
+        return [None if a is None or b is None else b - a for a, b in zip(marks, marks[1:])]
+
+    def memory(self, patterns) -> dict[str, int] | None:
+        """Bytes of RSS at the first mark (imports), added by the next (the build) with the transient peak
+        above it, and the whole run's peak above the RSS at the third (the forward pass's activations)."""
+        lines = [self.first(p) for p in patterns[:3]]
+        if not all(line and line.rss_kib and line.hwm_kib for line in lines):
+            return None
+        imports, built, before = (line.rss_kib * 1024 for line in lines)
+        return {"imports": imports, "weights": built - imports, "build_transient": lines[1].hwm_kib * 1024 - built,
+                "encoding": self.maxrss_kib * 1024 - before, "peak": self.maxrss_kib * 1024}
+
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment a student has: this build machine's PYTHONDONTWRITEBYTECODE removed (with it every
-    start recompiles torch's modules, ~5 s that no student pays)."""
+    """The environment a student has. Bytecode is cached (this build machine sets PYTHONDONTWRITEBYTECODE,
+    with which every start recompiles torch's modules, ~5 s that no student pays), under benchmarks/.work so
+    the shared venv is left untouched. Output is unbuffered (PYTHONUNBUFFERED=1): in a terminal stdout is
+    line-buffered, so each line arrives when it is printed and its timestamp marks a point in the run."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(extra or {})
+    env.update({"PYTHONPYCACHEPREFIX": str(PYCACHE), "PYTHONUNBUFFERED": "1"}, **(extra or {}))
     return env
 
 
@@ -147,11 +163,23 @@ def run_child(cmd: list[str], label: str, *, env: dict[str, str] | None = None, 
         timed_out.set()
         proc.kill()
 
+    samples: list[tuple[float, int]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(SAMPLE_S):
+            rss, _ = _proc_status(proc.pid)
+            if rss:
+                samples.append((time.perf_counter() - started, rss))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     timer = threading.Timer(timeout_s, kill)
     timer.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     timer.cancel()
+    done.set()
     proc.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join(timeout=10)
@@ -166,7 +194,7 @@ def run_child(cmd: list[str], label: str, *, env: dict[str, str] | None = None, 
             rss = f"{line.rss_kib / 1024:.0f}" if line.rss_kib else "-"
             handle.write(f"{line.t:9.3f} {line.stream} rss={rss:>6} MiB | {line.text}\n")
     return ChildResult(label, [str(c) for c in cmd], proc.returncode, wall, usage.ru_maxrss, usage.ru_utime,
-                       usage.ru_stime, lines, log, timed_out.is_set(), floor)
+                       usage.ru_stime, lines, log, timed_out.is_set(), floor, samples)
 
 
 def median(values):
@@ -231,7 +259,9 @@ def _git(*args: str) -> str:
 
 def machine_info() -> dict[str, str]:
     """What the figures were measured on; the parent reads it without importing torch."""
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    # The reports this harness writes do not make the measured code dirty.
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/RESULTS.md",
+                 ":!benchmarks/results.json")
     ram, swap = _meminfo_gb("MemTotal"), _meminfo_gb("SwapTotal")
     return {
         "date": datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"),

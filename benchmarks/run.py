@@ -1,13 +1,12 @@
-"""Tiny Audio class 2 benchmarks: every case in one process tree, one child process per measurement.
+"""Tiny Audio class 2 benchmarks: each measurement is one child process, measured from the outside.
 
-    poetry run python benchmarks/run.py                    # all cases -> benchmarks/RESULTS.md
-    poetry run python benchmarks/run.py --case 2 --case 6  # a subset -> benchmarks/.work/RESULTS-partial.md
-    poetry run python benchmarks/run.py --repeat 3         # each figure is the median of 3 runs
-    poetry run python benchmarks/run.py --list             # what each case measures
+    python benchmarks/run.py                    # all cases -> benchmarks/RESULTS.md and benchmarks/results.json
+    python benchmarks/run.py --case 2 --case 8  # a subset -> benchmarks/.work/RESULTS-partial.md (and .json)
+    python benchmarks/run.py --repeat 3         # each figure is the median of 3 runs
+    python benchmarks/run.py --list             # what each case measures
 
-Wall time is measured by this parent from just before the child starts to its reap; peak RSS is the
-child's ``ru_maxrss`` from ``os.wait4`` (its own peak, or its largest waited-for descendant's). Scratch
-files (generated audio, the local checkpoint, figures, logs of every child) go to benchmarks/.work/.
+Wall time runs from just before a child starts to its reap; peak RSS is its ``ru_maxrss``; phases come from
+the parent's timestamps of the lines the program prints anyway (see benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -20,590 +19,315 @@ import shutil
 import struct
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (BENCH_DIR, GB, REPO, WORK, ChildResult, loadavg, machine_info, median,  # noqa: E402
-                     run_child)
+from harness import BENCH_DIR as BENCH, GB, REPO, WORK, ChildResult, loadavg, machine_info, median  # noqa: E402
+from harness import run_child  # noqa: E402
+from report import Case, gb, headline, ratio, secs, write_report  # noqa: E402
 
 PY = sys.executable
+EX = REPO / "exercises"
+HUBERT = [PY, EX / "explore_hubert.py"]
+TEST_WAV = REPO / "assets" / "test.wav"
 XLARGE_PARAMS = 962_497_408  # HubertModel parameters of hubert-xlarge-ls960-ft (count_params.py: encoder, frozen)
 WEIGHT_BYTES = XLARGE_PARAMS * 4  # fp32: 3.85 GB
 CHECKPOINT = WORK / "hubert-xlarge"
-EXERCISES = REPO / "exercises"
+# Lines each program prints anyway; the phases of a run lie between them (then: last line, exit).
+OURS = (r"^(Building|Loading) ", r"^Exercise 2:", r"^Encoding ")  # explore_hubert's progress and first result
+BASE = (r"^\[bench\] imported", r"^\[bench\] model ready", r"^\[bench\] encoding")  # the baselines' own
+PHASES = ("start-up, imports, audio", "build / load", "set-up before encoding", "encoding and report",
+          "shutdown (last line -> exit)")
+HELP_RUNS = 7  # case 6: --help runs per script (x --repeat)
+DTYPE_TOLERANCE = {"max_abs_diff_rel": 0.05, "min_frame_cosine": 0.99}  # half precision vs float32 (case 8)
 
 
-# ----- results ---------------------------------------------------------------------------------------------
-@dataclass
-class Row:
-    metric: str
-    ours: str
-    baseline: str = "-"
-    ratio: str = "-"
-    target: str = "-"
-    status: str = "info"  # PASS, FAIL, info or ERROR
+def wall(runs):
+    return median([r.wall_s for r in runs])
 
 
-@dataclass
-class CaseResult:
-    number: int
-    title: str
-    rows: list[Row] = field(default_factory=list)
-    details: list[str] = field(default_factory=list)  # markdown lines
-    raw: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    load: str = ""  # load average at the case's start and end: how busy the machine was
+def peak(runs):
+    return median([r.maxrss_kib * 1024 for r in runs])
 
 
 class CaseError(RuntimeError):
     pass
 
 
-def secs(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f} s"
-
-
-def gb(value_bytes: float | None, digits: int = 2) -> str:
-    """Decimal GB; small figures in MB."""
-    if value_bytes is None:
-        return "-"
-    return f"{value_bytes / 1e6:.0f} MB" if abs(value_bytes) < 0.1 * GB else f"{value_bytes / GB:.{digits}f} GB"
-
-
-def kib_bytes(kib: int | None) -> float | None:
-    return None if kib is None else kib * 1024
-
-
-def ratio(ours: float | None, baseline: float | None) -> str:
-    """ours / baseline; "-" when either is missing or the baseline is too small to divide by (< 0.05)."""
-    return "-" if ours is None or not baseline or baseline < 0.05 else f"{ours / baseline:.2f}"
-
-
-def verdict(ok: bool | None) -> str:
-    return "-" if ok is None else "PASS" if ok else "FAIL"
-
-
-# ----- running children --------------------------------------------------------------------------------------
-class Context:
+class Bench:
     def __init__(self, args):
-        self.repeat = args.repeat
-        self.echo = args.echo
-        self.long_minutes = args.long_minutes
-        self.help_runs = args.help_runs
-        self.timeout = args.timeout
-        self.children: list[ChildResult] = []
+        self.repeat, self.echo, self.timeout, self.minutes = args.repeat, args.echo, args.timeout, args.long_minutes
+        self.children = []
 
-    def child(self, cmd: list, label: str, *, check: bool = True, timeout: float | None = None,
-              env: dict | None = None) -> ChildResult:
+    def child(self, cmd, label, check=True, timeout=None) -> ChildResult:
         shown = " ".join(str(c).replace(str(REPO) + "/", "") for c in cmd).replace(PY, "python")
         print(f"  [{time.strftime('%H:%M:%S')}] {label}: {shown}", file=sys.stderr, flush=True)
-        result = run_child(cmd, label, timeout_s=timeout or self.timeout, echo=self.echo, env=env)
-        print(f"      rc={result.rc} wall={result.wall_s:.2f} s peak RSS={result.peak_gb:.2f} GB "
-              f"(load {loadavg()})", file=sys.stderr, flush=True)
-        self.children.append(result)
-        if check and not result.ok:
-            why = "timed out" if result.timed_out else f"exit status {result.rc}"
-            raise CaseError(f"`{shown}` failed ({why}); log: {result.log.relative_to(REPO)}\n{result.tail()}")
-        return result
+        run = run_child(cmd, label, timeout_s=timeout or self.timeout, echo=self.echo)
+        print(f"      rc={run.rc} wall={run.wall_s:.2f} s peak RSS={run.peak_gb:.2f} GB (load {loadavg()})",
+              file=sys.stderr, flush=True)
+        self.children.append(run)
+        if check and not run.ok:
+            why = "timed out" if run.timed_out else f"exit status {run.rc}"
+            raise CaseError(f"`{shown}` failed ({why}); log: {run.log.relative_to(REPO)}\n{run.tail()}")
+        return run
 
-    def pairs(self, ours: tuple[list, str], baseline: tuple[list, str]) -> tuple[list[ChildResult], list[ChildResult]]:
-        """Run ours and the baseline ``repeat`` times, alternating which goes first."""
-        ours_runs, base_runs = [], []
+    def pairs(self, ours, base, label):
+        """Run ours and the baseline ``repeat`` times each, alternating which goes first."""
+        runs = {"ours": [], "baseline": []}
         for rep in range(self.repeat):
-            order = [("ours", ours), ("baseline", baseline)]
-            for kind, (cmd, label) in order if rep % 2 == 0 else reversed(order):
-                run = self.child(cmd, f"{label}-{kind}-{rep + 1}")
-                (ours_runs if kind == "ours" else base_runs).append(run)
-        return ours_runs, base_runs
+            order = [("ours", ours), ("baseline", base)]
+            for kind, cmd in order if rep % 2 == 0 else order[::-1]:
+                runs[kind].append(self.child(cmd, f"{label}-{kind}-{rep + 1}"))
+        return runs["ours"], runs["baseline"]
+
+    def runs(self, cmd, label, n=None, **kwargs):
+        return [self.child(cmd, f"{label}-{i + 1}", **kwargs) for i in range(n or self.repeat)]
+
+    def json(self, cmd, label):
+        return json.loads(self.child(cmd, label).stdout().strip().splitlines()[-1])
+
+    def clip(self, seconds, name):
+        path = WORK / name
+        if not path.exists():
+            self.child([PY, BENCH / "probes" / "make_audio.py", path, seconds], f"make-{path.stem}")
+        return path
 
 
-def make_clip(ctx: Context, seconds: float, name: str) -> Path:
-    path = WORK / name
-    if not path.exists():
-        WORK.mkdir(parents=True, exist_ok=True)
-        ctx.child([PY, BENCH_DIR / "probes" / "make_audio.py", path, seconds], f"make-{path.stem}")
-    return path
+def phase(runs, index, patterns=OURS):
+    return median([r.phases(patterns)[index] for r in runs])
 
 
-def marker(run: ChildResult, pattern: str):
-    line = run.first(pattern)
-    return line
+def compare(case, ours, base, wall_target="-", wall_ok=None, rss_target="-", rss_ok=None, prefix=""):
+    """The whole-process rows: wall time and peak RSS, ours against the baseline."""
+    case.row(f"{prefix}whole process, wall", secs(wall(ours)), secs(wall(base)), ratio(wall(ours), wall(base)),
+             wall_target, wall_ok)
+    case.row(f"{prefix}whole process, peak RSS", gb(peak(ours)), gb(peak(base)), ratio(peak(ours), peak(base)),
+             rss_target, rss_ok)
 
 
-def stage_table(runs_by_name: dict[str, list[ChildResult]], stages: dict[str, dict[str, str]]) -> list[str]:
-    """RSS and peak-so-far at each progress line, for each program (medians over repeats)."""
-    names = list(runs_by_name)
-    out = ["| stage | " + " | ".join(f"{n}: RSS | {n}: peak so far | {n}: at (s)" for n in names) + " |",
-           "|---|" + "---|---|---|" * len(names)]
-    for stage, patterns in stages.items():
-        cells = []
-        for name in names:
-            pattern = patterns.get(name)
-            if pattern == "END":
-                peak = median([kib_bytes(r.maxrss_kib) for r in runs_by_name[name]])
-                cells += ["-", gb(peak), secs(median([r.wall_s for r in runs_by_name[name]]), 1)]
-                continue
-            found = [marker(r, pattern) for r in runs_by_name[name]] if pattern else []
-            found = [f for f in found if f is not None]
-            cells += [gb(median([kib_bytes(f.rss_kib) for f in found])),
-                      gb(median([kib_bytes(f.hwm_kib) for f in found])),
-                      secs(median([f.t for f in found]), 1)] if found else ["-", "-", "-"]
-        out.append(f"| {stage} | " + " | ".join(cells) + " |")
-    return out
+def phase_rows(case, ours, base, base_patterns=BASE):
+    for i, name in enumerate(PHASES):
+        o, b = phase(ours, i), phase(base, i, base_patterns)
+        case.row(f"phase: {name}", secs(o), secs(b), ratio(o, b))
 
 
-# ----- case 1 ------------------------------------------------------------------------------------------------
-def case_count(ctx: Context) -> CaseResult:
-    result = CaseResult(1, "Counting the full model (count_params.py, meta device)")
-    ours, base = ctx.pairs(([PY, EXERCISES / "count_params.py"], "case1-count_params"),
-                           ([PY, BENCH_DIR / "baselines" / "count_encoder_plain.py"], "case1-baseline"))
-    ours_wall, base_wall = median([r.wall_s for r in ours]), median([r.wall_s for r in base])
-    ours_rss = median([kib_bytes(r.maxrss_kib) for r in ours])
-    base_rss = median([kib_bytes(r.maxrss_kib) for r in base])
-
-    def numbers(text: str) -> list[int]:
-        return [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]{4,}", text)]
-
-    enc_line = marker(ours[0], r"^encoder ")
-    overall_line = marker(ours[0], r"^overall ")
-    base_line = marker(base[0], r"total ")
-    ours_enc = numbers(enc_line.text)[:2] if enc_line else None
-    base_enc = numbers(base_line.text)[:2] if base_line else None
-    overall = numbers(overall_line.text)[0] if overall_line else None
-
-    result.rows += [
-        Row("whole process, wall", secs(ours_wall), secs(base_wall), ratio(ours_wall, base_wall), "<= 10 s",
-            verdict(ours_wall <= 10)),
-        Row("whole process, peak RSS", gb(ours_rss), gb(base_rss), ratio(ours_rss, base_rss), "<= 1.5 GB",
-            verdict(ours_rss <= 1.5 * GB)),
-        Row("encoder parameters (total / trainable)",
-            " / ".join(f"{n:,}" for n in ours_enc) if ours_enc else "?",
-            " / ".join(f"{n:,}" for n in base_enc) if base_enc else "?", "-", "identical",
-            verdict(ours_enc == base_enc if ours_enc and base_enc else None)),
-    ]
-
-    # Where the time goes: the same command once more under -X importtime (a separate, slightly slower run).
-    timed = ctx.child([PY, "-X", "importtime", EXERCISES / "count_params.py"], "case1-count_params-importtime")
-    top = {}
-    for line in timed.lines:
-        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", line.text)  # top-level: no indentation
-        if m and line.stream == "err":
-            top[m.group(2)] = int(m.group(1)) / 1e6
-    imports = sum(top.values())
-    heavy = [kv for kv in sorted(top.items(), key=lambda kv: -kv[1])[:6] if kv[1] >= 0.02]
-    result.rows.append(Row("of which imports (separate run, -X importtime)", secs(imports), "-", "-", "-", "info"))
-    result.rows.append(Row("of which shutdown (last output line -> exit)", secs(median([exit_s(r) for r in ours])),
-                           secs(median([exit_s(r) for r in base])), "-", "-", "info"))
-    result.details += [
-        f"Baseline: `benchmarks/baselines/count_encoder_plain.py` materialises the **encoder alone** "
-        "(`HubertModel(HubertConfig(...XLarge...))`, fp32, random init) and wraps it with `get_peft_model` "
-        "(LoRA r=8 on q_proj, k_proj) before counting; it prints the same encoder counts as ours.",
-        "",
-        f"In the `-X importtime` run ({secs(timed.wall_s)} wall) the top-level imports took {secs(imports)}; "
-        "the heaviest: " + ", ".join(f"`{name}` {value:.2f} s" for name, value in heavy) + ". The rest of the "
-        "wall time is interpreter start-up, building the model on the meta device, peft wrapping, printing and "
-        "the interpreter's shutdown (row above).",
-        "",
-        "**Why the whole model cannot be materialised here:** "
-        + (f"it has {overall:,} parameters; in fp32 (4 bytes each, what `from_config` / random init produce "
-           f"and what the CPU computes in) that is {gb(overall * 4, 1)} for the weights alone, more than this "
-           f"machine's {machine_info()['ram']} of RAM (swap: {machine_info()['swap']}), before any activation, gradient or "
-           "optimizer state. Even in bf16 the weights would take "
-           f"{gb(overall * 2, 1)}. Counting on the meta device needs only the shapes, so it costs "
-           f"{gb(ours_rss)} instead." if overall else "could not parse the overall count."),
-    ]
-    result.raw = {"ours": [asdict_light(r) for r in ours], "baseline": [asdict_light(r) for r in base],
-                  "imports_s": imports, "imports_top": heavy, "overall_params": overall}
-    return result
+def memory_rows(case, ours, base, base_patterns=BASE):
+    o, b = ours[len(ours) // 2].memory(OURS), base[len(base) // 2].memory(base_patterns)
+    for key, label in (("imports", "RSS after imports (+ audio)"), ("weights", "RSS added by the build / load"),
+                       ("build_transient", "transient above that during the build"),
+                       ("encoding", "peak above the RSS before encoding (activations)")):
+        case.row(f"memory: {label}", gb(o and o[key]), gb(b and b[key]))
+    return o
 
 
-def exit_s(run: ChildResult) -> float | None:
-    """From the last line the child printed to its reap: mostly interpreter shutdown."""
-    return run.wall_s - run.lines[-1].t if run.lines else None
+# ----- the cases (what each measures and how: benchmarks/README.md) ------------------------------------------
+def case_count(bench: Bench) -> Case:
+    case = Case(1, "Counting the full model (count_params.py, meta device)")
+    ours, base = bench.pairs([PY, EX / "count_params.py"], [PY, BENCH / "baselines" / "count_encoder_plain.py"],
+                             "case1")
+    counts = [[int(n.replace(",", "")) for n in re.findall(r"\d[\d,]{4,}", getattr(r.first(p), "text", ""))]
+              for r, p in ((ours[0], r"^encoder "), (base[0], r"total "), (ours[0], r"^overall "))]
+    compare(case, ours, base, "<= 10 s", wall(ours) <= 10, "<= 1.5 GB", peak(ours) <= 1.5 * GB)
+    case.row("encoder parameters (total / trainable)", " / ".join(f"{n:,}" for n in counts[0][:2]),
+             " / ".join(f"{n:,}" for n in counts[1][:2]), "-", "identical", counts[0][:2] == counts[1][:2] != [])
+    overall, ram = (counts[2] or [0])[0], machine_info()["ram"]
+    case.details = [f"The whole model has {overall:,} parameters: {gb(overall * 4, 1)} of fp32 weights "
+                    f"({gb(overall * 2, 1)} in bf16) against this machine's {ram} of RAM, so only the meta device "
+                    "can count it."]
+    case.headline = {"count_params": {"wall_s": round(wall(ours), 2), "peak_rss_gb": round(peak(ours) / GB, 2)}}
+    return case
 
 
-def asdict_light(run: ChildResult) -> dict:
-    return {"cmd": run.cmd, "rc": run.rc, "wall_s": round(run.wall_s, 3), "maxrss_kib": run.maxrss_kib,
-            "user_s": round(run.user_s, 2), "sys_s": round(run.sys_s, 2), "log": str(run.log)}
-
-
-# ----- case 2 ------------------------------------------------------------------------------------------------
-HUBERT_STAGES = {
-    "after imports (+ audio loaded)": {"ours": r"^Building ", "baseline": r"^\[bench\] imported"},
-    "after build (weights in memory)": {"ours": r"ready in ", "baseline": r"^\[bench\] model ready"},
-    "before forward (features ready)": {"ours": r"^Encoding ", "baseline": r"^\[bench\] encoding"},
-    "end of run (whole-run peak)": {"ours": "END", "baseline": "END"},
-}
-
-
-def case_random(ctx: Context) -> CaseResult:
-    result = CaseResult(2, "HuBERT-XLarge, random weights, on assets/test.wav (explore_hubert.py --weights random)")
-    ours, base = ctx.pairs(([PY, EXERCISES / "explore_hubert.py", "--weights", "random"], "case2-explore_hubert"),
-                           ([PY, BENCH_DIR / "baselines" / "hubert_random_plain.py", REPO / "assets" / "test.wav"],
-                            "case2-baseline"))
-    ours_wall, base_wall = median([r.wall_s for r in ours]), median([r.wall_s for r in base])
-    ours_rss = median([kib_bytes(r.maxrss_kib) for r in ours])
-    base_rss = median([kib_bytes(r.maxrss_kib) for r in base])
+def case_random(bench: Bench) -> Case:
+    case = Case(2, "HuBERT-XLarge, random weights, on assets/test.wav (explore_hubert.py --weights random)")
+    ours, base = bench.pairs([*HUBERT, "--weights", "random"],
+                             [PY, BENCH / "baselines" / "hubert_random_plain.py", TEST_WAV], "case2")
     limit = 1.15 * WEIGHT_BYTES
-    result.rows += [
-        Row("whole process, wall", secs(ours_wall), secs(base_wall), ratio(ours_wall, base_wall),
-            "ratio <= 0.6", verdict(ours_wall / base_wall <= 0.6)),
-        Row("whole process, peak RSS", gb(ours_rss), gb(base_rss), ratio(ours_rss, base_rss),
-            f"<= 1.15 x weights = {gb(limit)}", verdict(ours_rss <= limit)),
-    ]
-    result.rows += phase_rows(ours, base)
-    result.details += [
-        f"fp32 weight bytes: {XLARGE_PARAMS:,} x 4 = {gb(WEIGHT_BYTES)}. Baseline: "
-        "`benchmarks/baselines/hubert_random_plain.py` (`HubertModel(config).eval()`, `Wav2Vec2FeatureExtractor`, "
-        "forward under `torch.no_grad()`; audio read with soundfile).",
-        "",
-        "Where the memory goes: the child's RSS and peak RSS (VmRSS / VmHWM from /proc) read by the parent "
-        "when each progress line arrived; 'at' is seconds since the process started.",
-        "",
-        *stage_table({"ours": ours, "baseline": base}, HUBERT_STAGES),
-    ]
-    result.rows.append(Row("of which shutdown (last output line -> exit)", secs(median([exit_s(r) for r in ours])),
-                           secs(median([exit_s(r) for r in base])), "-", "-", "info"))
-    cpu = median([r.user_s + r.sys_s for r in ours]), median([r.user_s + r.sys_s for r in base])
-    result.rows.append(Row("whole process, CPU time (user + sys; less sensitive to a busy machine)",
-                           secs(cpu[0]), secs(cpu[1]), ratio(*cpu), "-", "info"))
-    probe = ctx.child([PY, BENCH_DIR / "probes" / "import_rss.py"], "case2-import-rss", check=False)
-    try:
-        imports = json.loads(probe.stdout().strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        imports = None
-    if imports:
-        previous = 0.0
-        result.details += [
-            "", "What the imports alone cost (`benchmarks/probes/import_rss.py`: the modules that "
-            "`from transformers import HubertModel` pulls in, imported one after another in a fresh process):",
-            "", "| import | RSS after | added | seconds since start |", "|---|---:|---:|---:|"]
-        for step in imports["steps"]:
-            result.details.append(f"| `{step['module']}` | {step['rss_mb']:.0f} MB | {step['rss_mb'] - previous:+.0f} MB "
-                                  f"| {step['seconds']:.2f} |")
-            previous = step["rss_mb"]
-        result.details += ["", "Resident memory after those imports, by mapping: " + ", ".join(
-            f"{name} {mb:.0f} MB" for name, mb in sorted(imports["mappings"].items(), key=lambda kv: -kv[1])) + "."]
-    o = ours[len(ours) // 2]
-    b_imp, b_ready, b_enc = (marker(o, p) for p in (r"^Building ", r"ready in ", r"^Encoding "))
-    if b_imp and b_ready and b_enc:
-        result.details += [
-            "",
-            f"Ours, one run: imports + interpreter {gb(kib_bytes(b_imp.rss_kib))}; the build adds "
-            f"{gb(kib_bytes(b_ready.rss_kib - b_imp.rss_kib))} resident (weights {gb(WEIGHT_BYTES)}) with a "
-            f"transient {gb(kib_bytes(b_ready.hwm_kib - b_ready.rss_kib))} above that during the build; "
-            f"the forward pass peaks {gb(kib_bytes(o.maxrss_kib - b_enc.rss_kib))} above the RSS before it.",
-        ]
-    result.raw = {"ours": [asdict_light(r) for r in ours], "baseline": [asdict_light(r) for r in base]}
-    return result
+    compare(case, ours, base, "ratio <= 0.6", wall(ours) / wall(base) <= 0.6, f"<= 1.15 x weights = {gb(limit)}",
+            peak(ours) <= limit)
+    cpu = [median([r.user_s + r.sys_s for r in runs]) for runs in (ours, base)]
+    case.row("whole process, CPU time (user + sys)", secs(cpu[0]), secs(cpu[1]), ratio(*cpu))
+    phase_rows(case, ours, base)
+    mem = memory_rows(case, ours, base)
+    steps = bench.json([PY, BENCH / "probes" / "import_rss.py"], "case2-import-rss")
+    imports = steps["steps"][-1]["rss_mb"] * 1e6
+    case.details = ["Importing the stack in a fresh process (`probes/import_rss.py`): " + ", ".join(
+        f"`{s['module']}` {s['rss_mb']:.0f} MB at {s['seconds']:.2f} s" for s in steps["steps"]) + "; resident after "
+        "them, by mapping: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(
+            steps["mappings"].items(), key=lambda kv: -kv[1])) + "."]
+    if mem:
+        floor = (wall(ours) - phase(ours, 1)) / wall(base)
+        case.details += ["", f"**Where the floors lie.** Memory: the weights must be resident ({gb(WEIGHT_BYTES)}; the "
+                         f"build adds {gb(mem['weights'])}) on top of importing torch and transformers ({gb(imports)} "
+                         f"in the probe, {gb(mem['imports'])} in the run and the baseline); encoding adds "
+                         f"{gb(mem['encoding'])}. Imports + weights = {gb(imports + WEIGHT_BYTES)} vs 1.15 x weights = "
+                         f"{gb(limit)}: in fp32 the target needs imports under {gb(limit - WEIGHT_BYTES)}; half "
+                         "precision halves the weights (case 8). Time: imports, encoding and shutdown are the same "
+                         f"libraries' work in both programs; with a build of 0 s ours would take {floor:.2f} of the "
+                         f"baseline's wall time (our build: {secs(phase(ours, 1))}, the baseline's: "
+                         f"{secs(phase(base, 1, BASE))})."]
+    case.headline = {"explore_hubert_xlarge": {"float32": {"wall_s": round(wall(ours), 2),
+                                                           "peak_rss_gb": round(peak(ours) / GB, 2)}}}
+    return case
 
 
-PHASES = {  # (ours, baseline) progress lines that start each phase; a phase ends where the next one starts
-    "imports + start-up (start -> 'Building' / '[bench] imported')": (None, None),
-    "build / load ('Building' -> 'ready in')": (r"^Building ", r"^\[bench\] imported"),
-    "features ('ready in' -> 'Encoding')": (r"ready in ", r"^\[bench\] model ready"),
-    "forward, report and exit ('Encoding' -> exit)": (r"^Encoding ", r"^\[bench\] encoding"),
-}
-
-
-def phase_rows(ours: list[ChildResult], base: list[ChildResult]) -> list[Row]:
-    """Wall time per phase, from the parent's timestamps of each program's progress lines (medians)."""
-    def phases(run: ChildResult, which: int) -> list[float | None]:
-        starts = [0.0] + [getattr(marker(run, p[which]), "t", None) for p in list(PHASES.values())[1:]]
-        ends = starts[1:] + [run.wall_s]
-        return [None if a is None or b is None else b - a for a, b in zip(starts, ends)]
-
-    rows = []
-    for index, name in enumerate(PHASES):
-        o = median([phases(r, 0)[index] for r in ours])
-        b = median([phases(r, 1)[index] for r in base])
-        rows.append(Row(f"phase: {name}", secs(o), secs(b), ratio(o, b), "-", "info"))
-    return rows
-
-
-def _float(line, pattern: str) -> float | None:
-    if line is None:
-        return None
-    m = re.search(pattern, line.text)
-    return float(m.group(1)) if m else None
-
-
-# ----- case 3 ------------------------------------------------------------------------------------------------
-def _checkpoint_ready() -> bool:
-    return ((CHECKPOINT / "config.json").is_file() and (CHECKPOINT / "preprocessor_config.json").is_file()
-            and any(CHECKPOINT.glob("*.safetensors")))
-
-
-def case_pretrained(ctx: Context) -> CaseResult:
-    result = CaseResult(3, "HuBERT-XLarge from a local safetensors checkpoint (explore_hubert.py --weights pretrained)")
-    if not _checkpoint_ready():
+def case_pretrained(bench: Bench) -> Case:
+    case = Case(3, "HuBERT-XLarge from a local safetensors checkpoint (explore_hubert.py --weights pretrained)")
+    if not any(CHECKPOINT.glob("*.safetensors")) or not (CHECKPOINT / "preprocessor_config.json").exists():
         shutil.rmtree(CHECKPOINT, ignore_errors=True)
-        saved = ctx.child([PY, BENCH_DIR / "probes" / "save_checkpoint.py", CHECKPOINT], "case3-save-checkpoint")
-        result.details.append(f"Checkpoint written by `benchmarks/probes/save_checkpoint.py` in {secs(saved.wall_s)}.")
-    files = sorted(CHECKPOINT.glob("*.safetensors"))
-    size = sum(f.stat().st_size for f in files)
-    read_started = time.perf_counter()
-    for f in files:  # the same warm page cache for every run, whoever goes first
+        bench.child([PY, BENCH / "probes" / "save_checkpoint.py", CHECKPOINT], "case3-save-checkpoint")
+    for f in CHECKPOINT.glob("*.safetensors"):  # the same warm page cache for every run, whoever goes first
         with open(f, "rb") as handle:
             while handle.read(1 << 20):  # small reads: the parent's RSS is every child's floor
                 pass
-    warm_s = time.perf_counter() - read_started
-
-    ours, base = ctx.pairs(
-        ([PY, EXERCISES / "explore_hubert.py", "--model", CHECKPOINT, "--weights", "pretrained"],
-         "case3-explore_hubert"),
-        ([PY, BENCH_DIR / "baselines" / "hubert_pretrained_plain.py", CHECKPOINT, REPO / "assets" / "test.wav"],
-         "case3-baseline"))
-    for run in ours:
-        if not run.first(r"pretrained weights from"):
-            raise CaseError(f"explore_hubert did not report pretrained weights; log: {run.log}")
-    load = median([_float(marker(r, r"ready in"), r"ready in ([\d.]+) s") for r in ours])
-    load_seen = median([marker(r, r"ready in").t - marker(r, r"^Building ").t for r in ours
-                        if marker(r, r"ready in") and marker(r, r"^Building ")])
-    base_load = median([_float(marker(r, r"model ready in"), r"ready in ([\d.]+) s") for r in base])
-    ours_wall, base_wall = median([r.wall_s for r in ours]), median([r.wall_s for r in base])
-    ours_rss = median([kib_bytes(r.maxrss_kib) for r in ours])
-    base_rss = median([kib_bytes(r.maxrss_kib) for r in base])
-    result.rows += [
-        Row("model load (in-child 'ready in' figure)", secs(load, 1), secs(base_load), ratio(load, base_load),
-            "<= 3 s", verdict(load <= 3.0 if load is not None else None)),
-        Row("model load (parent-observed 'Building' -> 'ready in')", secs(load_seen), "-", "-", "-", "info"),
-        Row("whole process, wall", secs(ours_wall), secs(base_wall), ratio(ours_wall, base_wall), "ratio <= 1.0",
-            verdict(ours_wall <= base_wall)),
-        Row("whole process, peak RSS", gb(ours_rss), gb(base_rss), ratio(ours_rss, base_rss), "-", "info"),
-        *phase_rows(ours, base),
-    ]
-    result.details += [
-        f"Checkpoint: `{CHECKPOINT.relative_to(REPO)}` ({len(files)} safetensors file(s), {gb(size)}), HuBERT-XLarge "
-        "random weights saved with `save_pretrained`, plus preprocessor_config.json. Before the runs the parent "
-        f"read it once ({secs(warm_s)}), so every run finds it in the page cache (a warm cache, as on a second run "
-        "of the exercise; a cold read from disk adds the disk's time to both programs).",
-        "",
-        "What is timed as the load: ours, `load_encoder(...)` + `.to(device)` as printed by explore_hubert.py "
-        "(`ready in X s`, one decimal), cross-checked by the parent's timestamps of the 'Building' and 'ready in' "
-        "lines; the baseline, `AutoModel.from_pretrained(dir)` + `.eval()` timed inside the child "
-        "(`benchmarks/baselines/hubert_pretrained_plain.py`).",
-        "",
-        "Note: `from_pretrained` memory-maps model.safetensors, so at 'ready in' the weights are not resident yet "
-        "(see the RSS after the build below): the 3.85 GB are paged in (from the page cache) during the first "
-        "forward pass. The load figure is therefore mostly the time to map the file and set up the modules; "
-        "the 'forward' phase carries the cost of touching every weight once.",
-        "",
-        *stage_table({"ours": ours, "baseline": base}, HUBERT_STAGES),
-    ]
-    result.raw = {"ours": [asdict_light(r) for r in ours], "baseline": [asdict_light(r) for r in base],
-                  "checkpoint_bytes": size}
-    return result
+    ours, base = bench.pairs([*HUBERT, "--model", CHECKPOINT, "--weights", "pretrained"],
+                             [PY, BENCH / "baselines" / "hubert_pretrained_plain.py", CHECKPOINT, TEST_WAV], "case3")
+    if not all(r.first(r"^Loading ") for r in ours):
+        raise CaseError("explore_hubert did not load the pretrained weights (no 'Loading ...' line)")
+    load, base_load = phase(ours, 1), phase(base, 1, BASE)
+    case.row("model load ('Loading' -> 'Exercise 2:' line; baseline: from_pretrained)", secs(load),
+             secs(base_load), ratio(load, base_load), "<= 3 s", load is not None and load <= 3.0)
+    compare(case, ours, base, "ratio <= 1.0", wall(ours) <= wall(base))
+    phase_rows(case, ours, base)
+    case.headline = {"explore_hubert_xlarge": {"pretrained_load_s": round(load, 2)}}
+    return case
 
 
-# ----- case 4 ------------------------------------------------------------------------------------------------
-def case_flops(ctx: Context) -> CaseResult:
-    result = CaseResult(4, "Forward efficiency: achieved GFLOP/s on a 30 s clip vs fp32 matmul")
-    clip = make_clip(ctx, 30.0, "clip_30s.wav")
-    check = ctx.child([PY, BENCH_DIR / "probes" / "check_flops.py", "tiny", "48123"], "case4-check-flops")
-    checked = json.loads(check.stdout().strip().splitlines()[-1])
-    run = ctx.child([PY, BENCH_DIR / "probes" / "forward_flops.py", clip, "--profile", "--reps", ctx.repeat],
-                    "case4-forward-flops")
-    data = json.loads(run.stdout().strip().splitlines()[-1])
-    flops = data["flops"]
-    ceiling = max(data["mm_gflops_before"] + data["mm_gflops_after"])
-    ceiling_median = median(data["mm_gflops_before"] + data["mm_gflops_after"])
-    efficiency = data["gflops"] / ceiling
-    result.rows += [
-        Row("encoder FLOPs for the clip (formula)", f"{flops['total'] / 1e12:.3f} TFLOP"),
-        Row("forward time (after one warm-up)", secs(data["forward_s"])),
-        Row("achieved", f"{data['gflops']:.1f} GFLOP/s"),
-        Row("fp32 torch.mm 4096^2 in the same process (best / median)",
-            f"{ceiling:.1f} / {ceiling_median:.1f} GFLOP/s"),
-        Row("achieved / best matmul", f"{100 * efficiency:.1f} %", "-", "-", ">= 70 %", verdict(efficiency >= 0.70)),
-        Row("cross-check: the warm-up pass (first call, under the profiler)",
-            f"{secs(data['warmup_s'])}, {flops['total'] / data['warmup_s'] / 1e9:.1f} GFLOP/s, "
-            f"{100 * flops['total'] / data['warmup_s'] / 1e9 / ceiling:.1f} %"),
-        Row("formula vs torch.utils.flop_counter (tiny HuBERT: convs + linears)",
-            "agree" if checked["agree"] else "DISAGREE", "-", "-", "exact", verdict(checked["agree"])),
-    ]
-    frames = flops["frames"]
-    result.details += [
-        f"Clip: `{clip.relative_to(REPO)}` ({data['seconds']:.1f} s, {data['samples']:,} samples, {data['windows']} "
-        f"window(s) of explore_hubert's `encode_in_windows`, {data['frames']} frames). "
-        f"Probe: `benchmarks/probes/forward_flops.py` builds the encoder with `src.build.load_encoder` (random "
-        f"weights), runs one warm-up pass (under torch.profiler), then times {len(data['forward_all_s'])} "
-        f"pass(es) of the exercise's own `encode_in_windows` (median; all: "
-        f"{', '.join(f'{t:.2f}' for t in data['forward_all_s'])} s); {data['threads']} torch threads. "
-        f"Matmul ceiling measured before and after the timed pass: "
-        f"{', '.join(f'{x:.0f}' for x in data['mm_gflops_before'] + data['mm_gflops_after'])} GFLOP/s.",
-        "",
-        "FLOPs by part (`benchmarks/flops.py: hubert_encoder_flops`, 2 FLOPs per multiply-add, T = "
-        f"{frames} frames per window):",
-        "",
-        "| part | GFLOP | share |",
-        "|---|---:|---:|",
-        *[f"| {k} | {v / 1e9:,.1f} | {100 * v / flops['total']:.1f} % |" for k, v in flops.items()
-          if k not in ("total", "frames")],
-        f"| **total** | **{flops['total'] / 1e9:,.1f}** | 100 % |",
-    ]
-    if data["categories"]:
-        part_flops = {
-            "matmul (Linear: projections, feed-forward)": flops["feature_projection"] + flops["qkvo"]
-            + flops["feed_forward"],
-            "attention (softmax(QK^T)V)": flops["attention"],
-            "convolutions (CNN, position conv)": flops["cnn"] + flops["position_conv"],
-        }
-        total_time = sum(data["categories"].values())
-        result.details += [
-            "",
-            f"Profile of the warm-up pass (torch.profiler, self CPU time, {secs(data['warmup_s'])} wall including "
-            "profiler overhead), grouped by the formula's parts:",
-            "",
-            "| kind of op | self time | share | GFLOP/s achieved | vs best matmul |",
-            "|---|---:|---:|---:|---:|",
-        ]
-        for category, seconds in data["categories"].items():
-            rate = part_flops.get(category, 0) / seconds / 1e9 if seconds and category in part_flops else None
-            result.details.append(
-                f"| {category} | {secs(seconds)} | {100 * seconds / total_time:.1f} % | "
-                f"{'-' if rate is None else f'{rate:.1f}'} | {'-' if rate is None else f'{100 * rate / ceiling:.0f} %'} |")
-        result.details += ["", "Top ops by self CPU time:", "", "| op | calls | self time | share |",
-                           "|---|---:|---:|---:|"]
-        result.details += [f"| `{row['name']}` | {row['calls']} | {secs(row['self_s'])} | {row['percent']:.1f} % |"
-                           for row in data["profile"]]
-    result.raw = {"probe": data, "check": checked, "child": asdict_light(run)}
-    return result
+def case_flops(bench: Bench) -> Case:
+    case = Case(4, "Forward efficiency: achieved GFLOP/s on a 30 s clip vs fp32 matmul")
+    clip = bench.clip(30.0, "clip_30s.wav")
+    checked = bench.json([PY, BENCH / "probes" / "check_flops.py", "tiny", "48123"], "case4-check-flops")
+    data = bench.json([PY, BENCH / "probes" / "forward_flops.py", clip, "--profile", "--reps", bench.repeat],
+                      "case4-forward-flops")
+    flops, mm = data["flops"], data["mm_gflops_before"] + data["mm_gflops_after"]
+    best, efficiency = max(mm), data["gflops"] / max(mm)
+    case.row("forward pass: FLOPs (formula) / time after one warm-up / achieved", f"{flops['total'] / 1e12:.3f} "
+             f"TFLOP / {secs(data['forward_s'])} / {data['gflops']:.1f} GFLOP/s")
+    case.row("fp32 torch.mm 4096^2 in the same process (best / median)", f"{best:.1f} / {median(mm):.1f} GFLOP/s")
+    case.row("achieved / best matmul", f"{100 * efficiency:.1f} %", "-", "-", ">= 70 %", efficiency >= 0.70)
+    case.row("formula vs torch.utils.flop_counter (tiny HuBERT: convs + linears)",
+             "agree" if checked["agree"] else "DISAGREE", "-", "-", "exact", checked["agree"])
+    total = sum(c["self_s"] for c in data["categories"].values()) or 1.0
+    case.details = [
+        f"{data['seconds']:.1f} s, {data['frames']} frames; timed passes: "
+        f"{', '.join(f'{t:.2f}' for t in data['forward_all_s'])} s; {data['threads']} torch threads; matmul "
+        f"before and after: {', '.join(f'{x:.0f}' for x in mm)} GFLOP/s. FLOPs by part: " + ", ".join(
+            f"{k} {v / 1e9:,.1f} G" for k, v in flops.items() if k not in ("total", "frames")) + ".", "",
+        f"Profile of the warm-up pass ({secs(data['warmup_s'])} with the profiler's overhead), self CPU time:", "",
+        "| kind of op | self time | share | GFLOP/s achieved | vs best matmul |", "|---|---:|---:|---:|---:|",
+        *[f"| {name} | {secs(c['self_s'])} | {100 * c['self_s'] / total:.1f} % | " + (
+            f"{c['flops'] / c['self_s'] / 1e9:.1f} | {100 * c['flops'] / c['self_s'] / 1e9 / best:.0f} % |"
+            if c["flops"] and c["self_s"] else "- | - |") for name, c in data["categories"].items()]]
+    return case
 
 
-# ----- case 5 ------------------------------------------------------------------------------------------------
-def png_size(path: Path) -> tuple[int, int] | None:
-    with open(path, "rb") as handle:
-        head = handle.read(24)
-    if head[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    return struct.unpack(">II", head[16:24])
-
-
-def case_long(ctx: Context) -> CaseResult:
-    minutes = ctx.long_minutes
-    result = CaseResult(5, f"Long audio: a {minutes:g}-minute clip (explore_hubert.py, explore_audio.py)")
-    short = make_clip(ctx, 60.0, "clip_1min.wav")
-    long = make_clip(ctx, minutes * 60.0, f"clip_{minutes:g}min.wav")
-
-    def encode_s(run: ChildResult) -> float | None:
-        line = marker(run, r"^Encoding ")
-        return run.wall_s - line.t if line else None
-
-    short_runs, long_runs, audio_runs = [], [], []
+def case_long(bench: Bench) -> Case:
+    minutes = bench.minutes
+    case = Case(5, f"Long audio: a {minutes:g}-minute clip (explore_hubert.py, explore_audio.py)")
+    short, long = bench.clip(60.0, "clip_1min.wav"), bench.clip(minutes * 60.0, f"clip_{minutes:g}min.wav")
     figure = WORK / f"explore_audio_{minutes:g}min.png"
-    for rep in range(ctx.repeat):
-        short_runs.append(ctx.child([PY, EXERCISES / "explore_hubert.py", "--weights", "random", short],
-                                    f"case5-explore_hubert-1min-{rep + 1}"))
-        long_runs.append(ctx.child([PY, EXERCISES / "explore_hubert.py", "--weights", "random", long],
-                                   f"case5-explore_hubert-{minutes:g}min-{rep + 1}", timeout=max(ctx.timeout, 3600)))
-        audio_runs.append(ctx.child([PY, EXERCISES / "explore_audio.py", long, "-o", figure],
-                                    f"case5-explore_audio-{minutes:g}min-{rep + 1}"))
-    per_min_short = median([encode_s(r) for r in short_runs]) / 1.0
-    per_min_long = median([encode_s(r) for r in long_runs]) / minutes
-    long_rss = median([kib_bytes(r.maxrss_kib) for r in long_runs])
-    short_rss = median([kib_bytes(r.maxrss_kib) for r in short_runs])
-    audio_wall = median([r.wall_s for r in audio_runs])
-    audio_rss = median([kib_bytes(r.maxrss_kib) for r in audio_runs])
+    shorts = bench.runs([*HUBERT, "--weights", "random", short], "case5-hubert-1min")
+    longs = bench.runs([*HUBERT, "--weights", "random", long], f"case5-hubert-{minutes:g}min", n=1, timeout=3600)
+    audios = bench.runs([PY, EX / "explore_audio.py", long, "-o", figure], "case5-explore_audio")
+    per_min = [phase(longs, 3) / minutes, phase(shorts, 3)]
     limit = WEIGHT_BYTES + 2 * GB
-    dims = png_size(figure) if figure.exists() else None
-    windows_seen = [len(r.all(r"^  window \d+/")) for r in long_runs]
-    result.rows += [
-        Row(f"explore_hubert {minutes:g} min: peak RSS", gb(long_rss), f"1 min: {gb(short_rss)}", "-",
-            f"<= weights + 2 GB = {gb(limit)}", verdict(long_rss <= limit)),
-        Row("explore_hubert: encoding seconds per audio-minute", secs(per_min_long, 1),
-            f"1 min: {secs(per_min_short, 1)}", ratio(per_min_long, per_min_short),
-            "ratio <= 1.3", verdict(per_min_long / per_min_short <= 1.3)),
-        Row(f"explore_hubert {minutes:g} min: whole process, wall", secs(median([r.wall_s for r in long_runs]), 1),
-            f"1 min: {secs(median([r.wall_s for r in short_runs]), 1)}", "-", "-", "info"),
-        Row(f"explore_audio {minutes:g} min: whole process, wall", secs(audio_wall), "-", "-", "<= 10 s",
-            verdict(audio_wall <= 10)),
-        Row(f"explore_audio {minutes:g} min: peak RSS", gb(audio_rss)),
-        Row("explore_audio figure", f"{dims[0]} x {dims[1]} px, {figure.stat().st_size / 1e3:.0f} kB"
-            if dims else "missing", "-", "-", "legible (inspect it)", "info"),
-    ]
-    result.details += [
-        f"Clips: `{short.relative_to(REPO)}` and `{long.relative_to(REPO)}`, assets/test.wav repeated with varying "
-        f"gain (`benchmarks/probes/make_audio.py`). Encoding time = the parent's time from explore_hubert's "
-        f"'Encoding ...' line to the process's exit (all windows, the statistics and the report; the model build "
-        f"before it is excluded); {windows_seen[0] if windows_seen else '?'} windows of 30 s for the long clip.",
-        "",
-        f"Figure: `{figure.relative_to(REPO)}` (not committed).",
-    ]
-    long_windows = long_runs[0].all(r"^  window \d+/")
-    if len(long_windows) > 2:
-        gaps = [b.t - a.t for a, b in zip(long_windows, long_windows[1:])]
-        rss = [kib_bytes(w.rss_kib) for w in long_windows]
-        result.details += [
-            "",
-            f"Per-window time in the {minutes:g}-minute run (gap between successive 'window i/n' lines): "
-            f"min {min(gaps):.1f} s, median {median(gaps):.1f} s, max {max(gaps):.1f} s. RSS at the window lines: "
-            f"first {gb(rss[0])}, last {gb(rss[-1])}, highest {gb(max(r for r in rss if r))} (flat = bounded).",
-        ]
-    result.raw = {"short": [asdict_light(r) for r in short_runs], "long": [asdict_light(r) for r in long_runs],
-                  "audio": [asdict_light(r) for r in audio_runs], "png": dims}
-    return result
+    case.row(f"explore_hubert {minutes:g} min: peak RSS", gb(peak(longs)), f"1 min: {gb(peak(shorts))}", "-",
+             f"<= weights + 2 GB = {gb(limit)}", peak(longs) <= limit)
+    case.row("explore_hubert: encoding seconds per audio-minute", secs(per_min[0], 1), f"1 min: {secs(per_min[1], 1)}",
+             ratio(*per_min), "ratio <= 1.3", per_min[0] / per_min[1] <= 1.3)
+    case.row(f"explore_hubert {minutes:g} min: whole process, wall", secs(wall(longs), 1),
+             f"1 min: {secs(wall(shorts), 1)}")
+    case.row(f"explore_audio {minutes:g} min: whole process, wall", secs(wall(audios)), "-", "-", "<= 10 s",
+             wall(audios) <= 10)
+    with open(figure, "rb") as handle:
+        head = handle.read(24)
+    size = struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+    case.row("explore_audio: peak RSS; its figure", f"{gb(peak(audios))}; " + (f"{size[0]} x {size[1]} px, "
+             f"{figure.stat().st_size / 1e3:.0f} kB" if size else "missing"), "-", "-", "legible (inspect it)")
+    start, end = longs[0].marks(OURS)[2:4]
+    during = [rss * 1024 for t, rss in longs[0].samples if start and end and start + 60 <= t <= end]
+    if during:
+        case.details = [f"RSS sampled every 0.25 s while the {minutes:g}-minute clip was encoded (from 60 s after "
+                        f"'Encoding' to its last line): min {gb(min(during))}, max {gb(max(during))}, last "
+                        f"{gb(during[-1])} ({len(during)} samples; flat = bounded). Figure: `{figure.name}` in .work."]
+    case.headline = {"explore_hubert_xlarge": {"long_audio": {"minutes": minutes, "peak_rss_gb": round(
+        peak(longs) / GB, 2), "encoding_s_per_audio_minute": round(per_min[0], 1)}}}
+    return case
 
 
-# ----- case 6 ------------------------------------------------------------------------------------------------
-def case_startup(ctx: Context) -> CaseResult:
-    result = CaseResult(6, "Start-up: python exercises/<name>.py --help (the venv's python, no poetry)")
-    scripts = sorted(EXERCISES.glob("*.py"))
-    result.details += ["| script | median wall | all runs | peak RSS | heavy packages imported by --help |",
-                       "|---|---:|---|---:|---|"]
-    for script in scripts:
-        runs = [ctx.child([PY, script, "--help"], f"case6-{script.stem}-{i + 1}")
-                for i in range(ctx.help_runs * ctx.repeat)]
-        probe = ctx.child([PY, BENCH_DIR / "probes" / "help_imports.py", script], f"case6-{script.stem}-imports",
-                          check=False)
-        try:
-            heavy = json.loads(probe.stdout().strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            heavy = ["?"]
-        wall = median([r.wall_s for r in runs])
-        rss = median([kib_bytes(r.maxrss_kib) for r in runs])
-        result.rows.append(Row(f"{script.name} --help, median of {len(runs)}", secs(wall), "-", "-", "<= 1 s",
-                               verdict(wall <= 1.0)))
-        result.details.append(f"| `{script.name}` | {secs(wall)} | {', '.join(f'{r.wall_s:.2f}' for r in runs)} | "
-                              f"{gb(rss, 3)} | {', '.join(heavy) or 'none'} |")
-    return result
+def case_startup(bench: Bench) -> Case:
+    case = Case(6, "Start-up: exercises/<name>.py --help, and explore_audio.py as a student first runs it")
+    case.details = ["| script | median wall | all runs | peak RSS | heavy packages imported by --help |",
+                    "|---|---:|---|---:|---|"]
+    for script in sorted(EX.glob("*.py")):
+        runs = bench.runs([PY, script, "--help"], f"case6-{script.stem}", n=HELP_RUNS * bench.repeat)
+        heavy = bench.json([PY, BENCH / "probes" / "help_imports.py", script], f"case6-{script.stem}-imports")
+        case.row(f"{script.name} --help, median of {len(runs)}", secs(wall(runs)), "-", "-", "<= 1 s",
+                 wall(runs) <= 1.0)
+        case.details.append(f"| `{script.name}` | {secs(wall(runs))} | {', '.join(f'{r.wall_s:.2f}' for r in runs)}"
+                            f" | {gb(peak(runs), 3)} | {', '.join(heavy) or 'none'} |")
+    audio = bench.runs([PY, EX / "explore_audio.py", "-o", WORK / "audio_processing.png"], "case6-explore_audio")
+    case.row("explore_audio.py on assets/test.wav: wall / peak RSS", f"{secs(wall(audio))} / {gb(peak(audio))}")
+    case.headline = {"explore_audio": {"wall_s": round(wall(audio), 2), "peak_rss_gb": round(peak(audio) / GB, 2)}}
+    return case
 
 
-# ----- case 7 ------------------------------------------------------------------------------------------------
-def case_tests(ctx: Context) -> CaseResult:
-    result = CaseResult(7, "The test suite: poetry run pytest -q")
-    poetry = shutil.which("poetry")
-    # --durations only adds a table of the slowest tests to the report (no effect on what runs).
-    cmd = ([poetry, "run", "pytest", "-q"] if poetry else [PY, "-m", "pytest", "-q"]) + ["--durations=12"]
-    runs = [ctx.child(cmd, f"case7-pytest-{rep + 1}", check=False, timeout=max(ctx.timeout, 1800))
-            for rep in range(ctx.repeat)]
-    wall = median([r.wall_s for r in runs])
-    rss = median([kib_bytes(r.maxrss_kib) for r in runs])
-    summaries = []
-    for run in runs:
-        line = None
-        for candidate in run.lines:
-            if re.search(r"\d+ (passed|failed|error|errors|skipped|deselected)", candidate.text) and " in " in candidate.text:
-                line = candidate.text.strip("= ")
-        summaries.append(line or f"(no summary line; rc={run.rc})")
-    all_passed = all(r.rc == 0 for r in runs)
-    result.rows += [
-        Row("wall time", secs(wall, 1), "-", "-", "< 120 s, all tests passing", verdict(wall < 120 and all_passed)),
-        Row("peak RSS (largest process in the tree)", gb(rss)),
-        Row("outcome", "; ".join(f"rc={r.rc}: {s}" for r, s in zip(runs, summaries))),
-    ]
-    result.details.append(f"Command: `{' '.join('poetry' if c == poetry else str(c) for c in cmd)}` in the "
-                          f"repository root (logs: `{runs[0].log.relative_to(REPO)}`).")
-    slowest = [line.text.strip() for line in runs[-1].lines
-               if re.match(r"^\d+\.\d+s (call|setup|teardown) ", line.text.strip())]
-    if slowest:
-        result.details += ["", "Slowest tests (last run, pytest --durations):", "", "```text", *slowest, "```"]
-    if not all_passed:
-        failed = [line.text for line in runs[-1].lines if line.text.startswith(("FAILED", "ERROR"))]
-        result.details += ["", "Failures in the last run:", "", *[f"- `{f}`" for f in failed[:15]]]
-    return result
+def case_tests(bench: Bench) -> Case:
+    case = Case(7, "The test suite: python -m pytest, quick (-m 'not slow') and full")
+    for name, extra, limit in (("quick", ["-m", "not slow"], 30), ("full", [], 120)):
+        run = bench.child([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=8", *extra],
+                          f"case7-pytest-{name}", check=False, timeout=1800)
+        summary = next((x.text.strip("= ") for x in reversed(run.lines) if re.search(r"\d+ (passed|failed)", x.text)),
+                       "no summary")
+        case.row(f"{name} run, wall", secs(run.wall_s, 1), "-", "-", f"< {limit} s, all passing",
+                 run.wall_s < limit and run.rc == 0)
+        case.row(f"{name} run: outcome; peak RSS", f"rc={run.rc}: {summary}; {gb(run.maxrss_kib * 1024)}")
+        case.details += [f"Slowest tests, {name} run (`{shlex.join(['python', *run.cmd[1:]])}`):", "", "```text",
+                         *[x.text.strip() for x in run.lines if re.match(r"^\d+\.\d+s (call|setup|teardown) ",
+                                                                          x.text.strip())], "```", ""]
+        case.headline.setdefault("tests", {})[f"{name}_s"] = round(run.wall_s, 1)
+    return case
+
+
+def case_dtype(bench: Bench) -> Case:
+    case = Case(8, "Half precision: explore_hubert.py --weights random --dtype bfloat16 / float16")
+    ours, fp32 = bench.pairs([*HUBERT, "--weights", "random", "--dtype", "bfloat16"], [*HUBERT, "--weights", "random"],
+                             "case8-bfloat16")
+    fp16 = bench.runs([*HUBERT, "--weights", "random", "--dtype", "float16"], "case8-float16", check=False)
+    agree = bench.json([PY, BENCH / "probes" / "dtype_agreement.py", TEST_WAV, "--dtype", "bfloat16",
+                        "--dtype", "float16"], "case8-agreement")
+    compare(case, ours, fp32, rss_target="<= 2.8 GB", rss_ok=peak(ours) <= 2.8 * GB, prefix="bfloat16: ")
+    ok16 = all(r.ok for r in fp16)
+    case.row("float16: whole process, peak RSS / wall", f"{gb(peak(fp16))} / {secs(wall(fp16))}" if ok16 else
+             f"failed: {fp16[0].tail(1)}", f"fp32: {gb(peak(fp32))} / {secs(wall(fp32))}")
+    phase_rows(case, ours, fp32, OURS)
+    mem, tol = memory_rows(case, ours, fp32, OURS), DTYPE_TOLERANCE
+    for name, d in agree["dtypes"].items():
+        ok = "error" not in d and d["finite"] and d["max_abs_diff_rel"] <= tol["max_abs_diff_rel"] \
+            and d["min_frame_cosine"] >= tol["min_frame_cosine"]
+        case.row(f"{name}: embeddings vs float32 (max abs diff / max abs value; min frame cosine)",
+                 d.get("error") or f"{d['max_abs_diff_rel']:.4f}; {d['min_frame_cosine']:.5f}", "-", "-",
+                 f"<= {tol['max_abs_diff_rel']}; >= {tol['min_frame_cosine']}", ok)
+    case.details = [f"Agreement on assets/test.wav ({agree['frames']} frames x {agree['dim']}; max |fp32| "
+                    f"{agree['max_abs_float32']:.3f}); mean frame cosine and forward time in the probe: " + ", ".join(
+                        f"{n} {d['mean_frame_cosine']:.5f}, {secs(d['forward_s'])}" for n, d in agree["dtypes"].items()
+                        if "error" not in d) + f" (float32: {secs(agree['float32_forward_s'])})."]
+    build = bench.json([PY, BENCH / "probes" / "build_rss.py", "--dtype", "bfloat16"], "case8-build-rss")
+    if mem:
+        floor = mem["imports"] + build["tensor_bytes"] + mem["encoding"]
+        case.details += ["", f"**Where the bfloat16 floor lies.** Imports {gb(mem['imports'])} + the weights' "
+                         f"{gb(build['tensor_bytes'])} + encoding {gb(mem['encoding'])} = {gb(floor)}, against a "
+                         f"peak of {gb(peak(ours))}. In `probes/build_rss.py` the build adds "
+                         f"{gb(build['built'] - build['imports'])} for {gb(build['tensor_bytes'])} of tensors, and "
+                         f"glibc's `malloc_trim(0)` right after it returns {gb(build['built'] - build['trimmed'])}: "
+                         "freed memory the allocator keeps from the float32 temporaries the weights are drawn in."]
+    case.headline = {"explore_hubert_xlarge": {
+        "bfloat16": {"wall_s": round(wall(ours), 2), "peak_rss_gb": round(peak(ours) / GB, 2)},
+        "float16": {"wall_s": round(wall(fp16), 2), "peak_rss_gb": round(peak(fp16) / GB, 2)} if ok16 else None,
+        "agreement": {n: {k: round(v, 6) if isinstance(v, float) else v for k, v in d.items()}
+                      for n, d in agree["dtypes"].items()}, "tolerance": tol}}
+    return case
 
 
 CASES = {
@@ -612,126 +336,63 @@ CASES = {
     3: ("explore_hubert.py from a local safetensors checkpoint vs AutoModel.from_pretrained", case_pretrained),
     4: ("achieved forward GFLOP/s on 30 s vs fp32 matmul GFLOP/s", case_flops),
     5: ("10-minute audio: bounded memory, linear cost; explore_audio.py speed and figure", case_long),
-    6: ("--help start-up time of every exercise", case_startup),
-    7: ("poetry run pytest -q wall time", case_tests),
+    6: ("--help start-up time of every exercise; explore_audio.py on the sample", case_startup),
+    7: ("the test suite: quick (-m 'not slow') and full", case_tests),
+    8: ("explore_hubert.py --dtype bfloat16 / float16: peak RSS and agreement with float32", case_dtype),
 }
 
 
-# ----- report ------------------------------------------------------------------------------------------------
-def write_report(path: Path, results: list[CaseResult], machine: dict, extra: dict, argv: list[str]) -> None:
-    command = shlex.join(["poetry", "run", "python", "benchmarks/run.py", *argv])
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Written by `{command}` ({extra['duration']}). Every figure below comes from that one run of "
-        "`benchmarks/run.py` on the machine described here; ratios compare ours and the baseline measured in "
-        "the same run. Do not edit by hand: rerun the harness (see benchmarks/README.md).",
-        "",
-        *([f"> **Note:** {extra['note']}", ""] if extra.get("note") else []),
-        "## Machine",
-        "",
-        "| | |",
-        "|---|---|",
-        *[f"| {k} | {v} |" for k, v in machine.items()],
-        f"| load average (1 / 5 / 15 min) | at start {extra['load_start']}; at end {extra['load_end']} |",
-        f"| repeats | {extra['repeat']} (figures are medians over the repeats) |",
-        f"| harness RSS at child start | {extra['floor']} (children are started with fork, not vfork, so a "
-        "child's ru_maxrss can include at most this much of the parent; it matters only for the --help figures) |",
-        "",
-        "Wall time: from just before the child process starts to its reap, measured by the parent. Peak RSS: "
-        "the child's `ru_maxrss` from `os.wait4` (KiB, reported in GB = 10^9 bytes). Children run without "
-        "PYTHONDONTWRITEBYTECODE, with compiled bytecode and the page cache warm (a first-ever run is slower).",
-        "",
-        "## Summary",
-        "",
-        "| case | metric | ours | baseline | ours / baseline | target | result |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for case in results:
-        for row in case.rows:
-            if row.status != "info":
-                lines.append(f"| {case.number} | {row.metric} | {row.ours} | {row.baseline} | {row.ratio} | "
-                             f"{row.target} | **{row.status}** |")
-    for case in results:
-        lines += ["", f"## {case.number}. {case.title}", "", f"Case run time {secs(case.seconds, 0)}; load average (1 / 5 / 15 min) {case.load}.", "",
-                  "| metric | ours | baseline | ours / baseline | target | result |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r.metric} | {r.ours} | {r.baseline} | {r.ratio} | {r.target} | {r.status} |" for r in case.rows]
-        if case.details:
-            lines += ["", *case.details]
-    path.write_text("\n".join(lines) + "\n")
-
-
-def parse_args():
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--case", type=int, action="append", choices=sorted(CASES),
-                        help="run only this case (repeat the option for several); default: all")
+    parser.add_argument("--case", type=int, action="append", choices=sorted(CASES), help="only this case (repeatable)")
     parser.add_argument("--repeat", type=int, default=1, help="run each measurement K times, report the median")
-    parser.add_argument("--long-minutes", type=float, default=10.0,
-                        help="length of case 5's long clip (the target is stated for 10)")
-    parser.add_argument("--help-runs", type=int, default=7, help="case 6: --help runs per script (x --repeat)")
+    parser.add_argument("--long-minutes", type=float, default=10.0, help="case 5's long clip (the target is for 10)")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds before a child is killed")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="report path (default: benchmarks/RESULTS.md for a full run, "
-                             "benchmarks/.work/RESULTS-partial.md with --case)")
+    parser.add_argument("--output", type=Path, help="report path (default: benchmarks/RESULTS.md for a full run, "
+                        "benchmarks/.work/RESULTS-partial.md with --case); the JSON goes beside it")
     parser.add_argument("--echo", action="store_true", help="stream every child's output to stderr")
-    parser.add_argument("--note", default=None, help="a line to print at the top of the report")
+    parser.add_argument("--note", help="a line to print at the top of the report")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
-    return parser.parse_args()
-
-
-def main() -> int:
-    args = parse_args()
+    args = parser.parse_args()
     if args.list:
-        for number, (text, _) in CASES.items():
-            print(f"{number}. {text}")
+        print("\n".join(f"{n}. {text}" for n, (text, _) in CASES.items()))
         return 0
     if args.repeat < 1:
-        raise SystemExit("--repeat must be 1 or more")
-    selected = sorted(set(args.case or CASES))
-    output = args.output or (BENCH_DIR / "RESULTS.md" if not args.case else WORK / "RESULTS-partial.md")
+        parser.error("--repeat must be 1 or more")
+    output = args.output or (BENCH / "RESULTS.md" if not args.case else WORK / "RESULTS-partial.md")
     WORK.mkdir(parents=True, exist_ok=True)
-    ctx = Context(args)
-    started, load_start = time.perf_counter(), loadavg()
-    machine = machine_info()
-    print(f"benchmarks: cases {selected}, repeat {args.repeat} -> {output}", file=sys.stderr)
-    env = ctx.child([PY, BENCH_DIR / "probes" / "env_info.py"], "env-info")  # also warms imports and bytecode
-    stack = json.loads(env.stdout().strip().splitlines()[-1])
-    machine["torch"] = f"{stack['torch']} ({stack['torch_threads']} threads, CPU capability "\
-                       f"{stack['cpu_capability']}, MKL {'yes' if stack['mkl'] else 'no'})"
-    machine["transformers"], machine["peft"] = stack["transformers"], stack["peft"]
-
-    results = []
-    for number in selected:
+    bench, started, load_start, machine = Bench(args), time.perf_counter(), loadavg(), machine_info()
+    stack = bench.json([PY, BENCH / "probes" / "env_info.py"], "env-info")  # also warms imports and bytecode
+    machine["torch"] = (f"{stack['torch']} ({stack['torch_threads']} threads, CPU capability "
+                        f"{stack['cpu_capability']}, MKL {'yes' if stack['mkl'] else 'no'})")
+    cases = []
+    for number in sorted(set(args.case or CASES)):
         text, function = CASES[number]
         print(f"\ncase {number}: {text}", file=sys.stderr, flush=True)
         case_started, case_load = time.perf_counter(), loadavg()
         try:
-            case = function(ctx)
-        except CaseError as err:
-            case = CaseResult(number, text, [Row("error", "see details", status="ERROR")],
-                              ["```text", str(err), "```"])
+            case = function(bench)
+        except Exception as err:  # a child failed (CaseError) or a bug: say so in the report and go on
+            case = Case(number, text, details=["```text", str(err) if isinstance(err, CaseError)
+                                               else traceback.format_exc(), "```"])
+            case.row("the case could not finish (see below)", "error", target="runs", ok=False)
         case.seconds = time.perf_counter() - case_started
         case.load = f"{case_load} at the start, {loadavg()} at the end"
-        results.append(case)
-        for row in case.rows:
-            print(f"  {row.status:>5}  {row.metric}: {row.ours} (baseline {row.baseline}, ratio {row.ratio}, "
-                  f"target {row.target})", file=sys.stderr, flush=True)
-
-    minutes = (time.perf_counter() - started) / 60
-    floors = [c.floor_kib for c in ctx.children if c.floor_kib]
-    extra = {"duration": f"{minutes:.1f} min", "load_start": load_start, "load_end": loadavg(),
-             "floor": f"{min(floors) / 1024:.0f} to {max(floors) / 1024:.0f} MiB" if floors else "?",
-             "repeat": args.repeat, "note": args.note}
-    argv = sys.argv[1:]
-    write_report(output, results, machine, extra, argv)
-    (WORK / "results.json").write_text(json.dumps(
-        {"machine": machine, **extra, "argv": argv,
-         "cases": [{"number": c.number, "title": c.title, "rows": [asdict(r) for r in c.rows],
-                    "seconds": c.seconds, "raw": c.raw} for c in results]}, indent=1, default=str))
-    print(f"\nwrote {output.relative_to(REPO) if output.is_relative_to(REPO) else output} "
-          f"({minutes:.1f} min)", file=sys.stderr)
-    return 1 if any(r.status in ("FAIL", "ERROR") for c in results for r in c.rows) else 0
+        cases.append(case)
+        print("\n".join(f"  {r['status']:>5}  {r['metric']}: {r['ours']} (baseline {r['baseline']})"
+                        for r in case.rows), file=sys.stderr)
+    floors = [c.floor_kib / 1024 for c in bench.children if c.floor_kib]
+    machine["harness RSS at child start"] = (f"{min(floors):.0f} to {max(floors):.0f} MiB (the most of a child's "
+                                             "ru_maxrss that can be the parent's; see harness.py)")
+    extra = {"command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]), "note": args.note,
+             "duration_min": round((time.perf_counter() - started) / 60, 1), "load_start": load_start,
+             "load_end": loadavg(), "repeat": args.repeat}
+    write_report(output, cases, machine, extra)
+    output.with_name("results.json" if output.name == "RESULTS.md" else output.stem + ".json").write_text(
+        json.dumps(headline(cases, machine, extra), indent=1) + "\n")
+    print(f"\nwrote {output} ({extra['duration_min']} min)", file=sys.stderr)
+    return 1 if any(r["status"] == "FAIL" for c in cases for r in c.rows) else 0
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
     python benchmarks/probes/forward_flops.py AUDIO [--model NAME] [--window-seconds 30] [--profile]
 
-Builds the encoder the way explore_hubert.py does (src.build.load_encoder, random weights) and runs the
-exercise's own `encode_in_windows` on the clip: one warm-up pass (under torch.profiler with --profile), then
+Builds the encoder the way explore_hubert.py does (`src.encoder.load_encoder`, random weights) and runs
+the exercise's `src.encoder.encode_in_windows` on the clip: one warm-up pass (under torch.profiler with --profile), then
 the timed pass(es); only the forward is timed. The fp32 ceiling is torch.mm of two 4096 x 4096 matrices,
 measured in this same process with the same threads. Prints one JSON object on the last line of stdout.
 """
@@ -11,38 +11,31 @@ measured in this same process with the same threads. Prints one JSON object on t
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1]
-REPO = BENCH.parent
-sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flops import hubert_encoder_flops, windows  # noqa: E402
 
-# Which profiler rows belong to which part of the FLOP formula (self CPU time, so nothing is counted twice).
+# Which profiler rows belong to which parts of the FLOP formula (self CPU time, so nothing is counted twice).
 CATEGORIES = {
-    "matmul (Linear: projections, feed-forward)": ("aten::addmm", "aten::mm", "aten::linear", "aten::matmul",
-                                                   "mkldnn::_linear_pointwise", "aten::_mkl_linear"),
-    "attention (softmax(QK^T)V)": ("aten::_scaled_dot_product_flash_attention_for_cpu",
-                                   "aten::_scaled_dot_product_attention_math", "aten::bmm", "aten::baddbmm",
-                                   "aten::_softmax", "aten::softmax"),
-    "convolutions (CNN, position conv)": ("aten::mkldnn_convolution", "aten::_convolution", "aten::convolution",
-                                          "aten::conv1d", "aten::_slow_conv2d_forward", "aten::thnn_conv2d",
-                                          "aten::_nnpack_spatial_convolution", "aten::slow_conv_dilated2d",
-                                          "aten::conv2d", "aten::_weight_norm_interface"),
+    "matmul (Linear: projections, feed-forward)": (
+        ("feature_projection", "qkvo", "feed_forward"),
+        ("aten::addmm", "aten::mm", "aten::linear", "aten::matmul", "mkldnn::_linear_pointwise", "aten::_mkl_linear")),
+    "attention (softmax(QK^T)V)": (
+        ("attention",),
+        ("aten::_scaled_dot_product_flash_attention_for_cpu", "aten::_scaled_dot_product_attention_math",
+         "aten::bmm", "aten::baddbmm", "aten::_softmax", "aten::softmax")),
+    "convolutions (CNN, position conv)": (
+        ("cnn", "position_conv"),
+        ("aten::mkldnn_convolution", "aten::_convolution", "aten::convolution", "aten::conv1d",
+         "aten::_slow_conv2d_forward", "aten::thnn_conv2d", "aten::_nnpack_spatial_convolution",
+         "aten::slow_conv_dilated2d", "aten::conv2d", "aten::_weight_norm_interface")),
 }
-
-
-def load_exercise():
-    spec = importlib.util.spec_from_file_location("explore_hubert", REPO / "exercises" / "explore_hubert.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def mm_gflops(size: int, reps: int) -> list[float]:
@@ -72,18 +65,16 @@ def main() -> None:
     import torch
 
     from src.audio import SAMPLE_RATE, load_audio, make_feature_extractor
-    from src.build import load_encoder
+    from src.encoder import encode_in_windows, load_encoder, window_samples
 
-    exercise = load_exercise()
     encoder, _ = load_encoder(args.model, weights="random")
     config = encoder.hubert.config
     audio = load_audio(args.audio, SAMPLE_RATE)
     input_values = make_feature_extractor()(audio.samples, sampling_rate=SAMPLE_RATE,
                                             return_tensors="pt").input_values
-    device = torch.device("cpu")
 
     def forward() -> int:
-        frames = list(exercise.encode_in_windows(encoder, input_values, args.window_seconds, SAMPLE_RATE, device))
+        frames = list(encode_in_windows(encoder, input_values, window_samples(args.window_seconds)))
         return sum(f.shape[1] for f in frames)
 
     chunks = windows(input_values.shape[-1], args.window_seconds, SAMPLE_RATE)
@@ -92,7 +83,6 @@ def main() -> None:
         for key, value in hubert_encoder_flops(config, chunk).items():
             parts[key] = parts.get(key, 0) + value
 
-    print("[bench] warm-up", file=sys.stderr, flush=True)
     profile_rows, categories = [], {}
     started = time.perf_counter()
     if args.profile:
@@ -106,15 +96,16 @@ def main() -> None:
             profile_rows.append({"name": event.key, "calls": event.count,
                                  "self_s": event.self_cpu_time_total / 1e6,
                                  "percent": 100 * event.self_cpu_time_total / total_self})
-        for category, names in CATEGORIES.items():
-            categories[category] = sum(e.self_cpu_time_total for e in averages if e.key in names) / 1e6
-        categories["everything else (norms, GELU, copies, ...)"] = total_self / 1e6 - sum(categories.values())
+        for category, (formula_parts, names) in CATEGORIES.items():
+            categories[category] = {"self_s": sum(e.self_cpu_time_total for e in averages if e.key in names) / 1e6,
+                                    "flops": sum(parts[p] for p in formula_parts)}
+        rest = total_self / 1e6 - sum(c["self_s"] for c in categories.values())
+        categories["everything else (norms, GELU, copies, ...)"] = {"self_s": rest, "flops": None}
     else:
         frames = forward()
     warmup_s = time.perf_counter() - started
 
     ceiling = mm_gflops(args.mm_size, args.mm_reps)
-    print("[bench] timed forward", file=sys.stderr, flush=True)
     times = []
     for _ in range(args.reps):
         started = time.perf_counter()

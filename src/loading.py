@@ -133,12 +133,17 @@ def _init_linear_uniform(model: torch.nn.Module, std: float, seed: int) -> None:
     """Linear weights ~ U(-a, a) with a = std * sqrt(3): mean 0 and standard deviation ``std``, like normal_.
 
     Each matrix gets its own generator seeded from (seed, its index), so the matrices can be filled on all
-    CPU cores at once and still come out the same on every run.
+    CPU cores at once and still come out the same on every run. Half-precision matrices are drawn in float32
+    into one scratch buffer per thread (reused, so the allocator is not left holding a float32 copy's worth
+    of freed temporaries) and rounded.
     """
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     bound = std * 3**0.5
     weights = [module.weight for module in model.modules() if isinstance(module, torch.nn.Linear)]
+    largest = max((weight.numel() for weight in weights), default=0)
+    scratch = threading.local()
 
     def fill(index: int) -> None:
         weight = weights[index]
@@ -146,9 +151,11 @@ def _init_linear_uniform(model: torch.nn.Module, std: float, seed: int) -> None:
         with torch.no_grad():  # grad mode is per thread
             if weight.dtype == torch.float32:
                 weight.uniform_(-bound, bound, generator=generator)
-            else:  # the same float32 draws, rounded (one matrix at a time in float32)
-                draws = torch.empty(weight.shape, device=weight.device).uniform_(-bound, bound, generator=generator)
-                weight.copy_(draws)
+            else:  # the same float32 draws, rounded
+                if not hasattr(scratch, "buffer"):
+                    scratch.buffer = torch.empty(largest, device=weight.device)
+                draws = scratch.buffer[: weight.numel()].view(weight.shape)
+                weight.copy_(draws.uniform_(-bound, bound, generator=generator))
         weight._is_hf_initialized = True  # transformers' init functions leave flagged tensors alone
 
     with ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads())) as pool:

@@ -235,7 +235,8 @@ MEASURED_KEYS = {
     "count_params.peak_rss": ("1", "whole process, peak RSS"),
     "explore_hubert.xlarge.wall": ("2", "whole process, wall"),
     "explore_hubert.xlarge.peak_rss": ("2", "whole process, peak RSS"),
-    "explore_hubert.imports": ("2", "phase: imports + start-up"),
+    "explore_hubert.imports": ("2", "phase: start-up, imports, audio"),
+    "explore_hubert.bf16.peak_rss": ("8", "bfloat16: whole process, peak RSS"),
     "explore_hubert.seconds_per_audio_minute": ("5", "explore_hubert: encoding seconds per audio-minute"),
     "explore_audio.10min.wall": ("5", "explore_audio 10 min: whole process, wall"),
 }

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     import torch
 
-    from src.encoder import load_encoder, window_samples
+    from src.encoder import load_encoder, window_samples, window_starts
     from src.lora import count_parameters
 
     device = pick_device(args.device)
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
         if audio.was_resampled or audio.was_downmixed:
             print(f"  loaded from:     {audio.original_sample_rate} Hz, {plural(audio.original_channels, 'channel')}"
                   f" -> {audio.sample_rate} Hz mono")
-        windows = -(-predicted_frames(audio.num_samples) * HUBERT_STRIDE // window)
+        windows = len(window_starts(audio.num_samples, window))
         progress(f"Encoding {display_path(path)} ({seconds(audio.duration)}"
                  f"{f', in {windows} windows of {seconds(window / SAMPLE_RATE)}' if windows > 1 else ''}) ...")
         result = encode(audio, encoder, window, keep_frames=PLOT_MAX_FRAMES if first is None and plot_path else 0)

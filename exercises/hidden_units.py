@@ -20,7 +20,7 @@ import argparse
 import numpy as np
 
 from src.audio import SAMPLE_RATE, load_audio, predicted_frames
-from src.cli import ArgumentParser, check_writable, default_audio, display_path, run, save_figure
+from src.cli import ArgumentParser, check_writable, default_audio, display_path, plural, run, save_figure
 from src.errors import AudioError, UserError
 
 WINDOW_SECONDS = 0.025  # 25 ms: 400 samples at 16 kHz, as long as one HuBERT frame's receptive field
@@ -228,10 +228,6 @@ def check_lengths(audios, clusters: int) -> None:
         where = f"{audios[0].path}: {frames}" if len(audios) == 1 else f"{len(audios)} files: {frames} in all,"
         raise UserError(f"{where} MFCC frames, fewer than --clusters {clusters}; lower --clusters to {frames} or "
                         "less, or add audio")
-
-
-def plural(count: int, word: str, suffix: str = "s") -> str:
-    return f"{count:,} {word}{suffix * (count != 1)}"
 
 
 def seconds(value: float) -> str:

@@ -118,9 +118,9 @@ def seconds(value: float) -> str:
     return f"{value:.2f} s" if value >= 1 or value == 0 else f"{value:.3g} s"
 
 
-def plural(count: int, word: str) -> str:
-    """``1 frame``, ``149 frames``, ``1,234 frames``."""
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, suffix: str = "s") -> str:
+    """``1 frame``, ``149 frames``, ``1,234 frames``; ``2 stretches`` with ``suffix="es"``."""
+    return f"{count:,} {word}{'' if count == 1 else suffix}"
 
 
 def shorten(text: str, width: int) -> str:

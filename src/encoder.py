@@ -64,6 +64,11 @@ def window_samples(seconds: float) -> int:
     return max(1, int(seconds * SAMPLE_RATE) // HUBERT_STRIDE) * HUBERT_STRIDE
 
 
+def window_starts(num_samples: int, window: int) -> range:
+    """Where each window of ``window`` samples starts: every W samples, until the last frame is covered."""
+    return range(0, predicted_frames(num_samples) * HUBERT_STRIDE, window)
+
+
 def encode_in_windows(encoder: AudioEncoder, input_values: torch.Tensor, window: int,
                       ) -> Iterator[torch.Tensor]:
     """Encode [1, N] audio ``window`` samples at a time; yield each window's frames [1, t, H] on the CPU.
@@ -76,8 +81,7 @@ def encode_in_windows(encoder: AudioEncoder, input_values: torch.Tensor, window:
         raise ValueError(f"the window must be a multiple of {HUBERT_STRIDE} samples, not {window}")
     device = next(encoder.parameters()).device
     overlap = HUBERT_RECEPTIVE_FIELD - HUBERT_STRIDE  # 80 samples
-    total = predicted_frames(input_values.shape[-1])
-    for start in range(0, total * HUBERT_STRIDE, window):  # the last window starts before the last frame
+    for start in window_starts(input_values.shape[-1], window):  # the last starts before the last frame
         chunk = input_values[:, start: start + window + overlap].to(device)  # [1, <= W + 80]
         with torch.inference_mode():
             frames, _ = encoder(chunk)  # [1, t, H]
